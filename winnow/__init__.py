@@ -1,0 +1,1 @@
+"""winnow: learn to separate the parts of a web page."""

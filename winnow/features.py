@@ -1,0 +1,175 @@
+"""Block features as a scikit-learn transformer over the blocks table.
+
+Three kinds, all computed column-wise over whole tables (no per-block Python loops):
+  text     counts and ratios of the block's own text, cue patterns (dates, "3 hours ago", "Reply")
+  DOM      tag, depth, tag-path tokens, class/id tokens of the block and of its ancestors
+  context  the text numbers of the blocks up to `context` places before and after, and where the
+           block stands in its page (position, distance to the densest block, repeated text)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+
+from winnow.stopwords import STOPWORDS
+
+_WORD = r"[^\W_]+"
+_CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
+CUES = {
+    "date": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d\d-\d\d\b",
+    "ago": r"\b\d+\s*(?:sec|second|min|minute|hr|hour|day|week|month|year)s?\s+ago\b|\byesterday\b|\bjust now\b",
+    "time": r"\b\d{1,2}:\d\d\b",
+    "comment_cue": r"\breply\b|\bsays?:|\bwrote:|\bcomments?\b|\breport abuse\b|\bpermalink\b|\bflag\b|\blikes?\b",
+    "chrome_cue": r"©|\bcopyright\b|\ball rights reserved\b|\bprivacy\b|\bterms\b|\bcookies?\b|\bsubscribe\b|\bsign (?:in|up)\b|\blog ?in\b|\bshare\b|\btweet\b|\bfollow us\b|\badvertis|\brelated\b|\bread more\b|\bmore from\b|\bnewsletter\b",
+    "byline": r"^\s*(?:by|posted by|written by|von|par|por)\s",
+    "bullet": r"^\s*(?:[•·*\-–»›>|]|\d+[.)])\s",
+    "url": r"^\s*(?:https?://|www\.)\S+\s*$",
+    "separators": r"[|·»›•]",
+}
+TAGS = ("p div li td th h1 h2 h3 h4 h5 h6 span a article section blockquote pre dd dt option figcaption "
+        "caption label button form table tr ul ol br body header footer nav aside main center font").split()
+PATH_MARKERS = ("article main aside nav footer header form li table blockquote ul ol dl section center "
+                "font b strong em a").split()
+TEXT_FEATURES = ["chars", "words", "word_len", "sentences", "ends_punct", "punct", "digits", "upper",
+                 "capitalized", "stopwords", "cjk", "link_density", "density"] + list(CUES)
+CONTEXT_FEATURES = ["words", "link_density", "stopwords", "punct", "ends_punct", "density"]
+
+
+def text_features(text: pd.Series, link_chars: pd.Series) -> pd.DataFrame:
+    """Per-block numbers that need only the block's text."""
+    chars = text.str.len().astype("float32")
+    safe_chars = chars.clip(lower=1)
+    lower = text.str.lower()
+    words = lower.str.findall(_WORD)
+    n_words = words.str.len().astype("float32")
+    cjk = text.str.count(_CJK)
+    n_tokens = (n_words + cjk).clip(lower=1)
+    letters = text.str.count(r"[^\W\d_]").clip(lower=1)
+    exploded = words.explode()
+    stop = exploded.isin(STOPWORDS).groupby(level=0).sum().reindex(text.index, fill_value=0)
+    out = pd.DataFrame({
+        "chars": chars,
+        "words": n_words + cjk,
+        "word_len": chars / n_tokens,
+        "sentences": text.str.count(r"[.!?。！？](?:\s|$)"),
+        "ends_punct": text.str.contains(r"[.!?。！？:\"”')]\s*$").astype("float32"),
+        "punct": text.str.count(r"[^\w\s]") / safe_chars,
+        "digits": text.str.count(r"\d") / safe_chars,
+        "upper": text.str.count(r"[A-Z]") / letters,
+        "capitalized": text.str.count(r"\b[A-Z]") / n_tokens,
+        "stopwords": stop / n_tokens,
+        "cjk": cjk / safe_chars,
+        "link_density": link_chars / safe_chars,
+        "density": n_tokens / np.ceil(safe_chars / 80),
+    }, index=text.index)
+    for name, pattern in CUES.items():
+        out[name] = lower.str.count(pattern)
+    return out.astype("float32")
+
+
+def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
+    """Where a block stands in its page."""
+    page = blocks["page"]
+    grouped = numbers["words"].groupby(page)
+    size = page.map(page.value_counts()).astype("float32")
+    position = blocks.groupby("page", sort=False).cumcount().astype("float32")
+    words_before = grouped.cumsum() - numbers["words"]
+    total_words = grouped.transform("sum").clip(lower=1)
+    densest = numbers.assign(pos=position, page=page).sort_values("words", ascending=False).groupby("page").pos.first()
+    long_block = numbers["words"] >= 20
+    long_pos = position.where(long_block)
+    first_long = long_pos.groupby(page).transform("min")
+    last_long = long_pos.groupby(page).transform("max")
+    repeats = blocks.groupby(["page", "text"], sort=False)["text"].transform("size").astype("float32")
+    return pd.DataFrame({
+        "page_blocks": size,
+        "position": position / size,
+        "words_before": words_before / total_words,
+        "words_share": numbers["words"] / total_words,
+        "words_vs_max": numbers["words"] / grouped.transform("max").clip(lower=1),
+        "from_densest": (position - page.map(densest)) / size,
+        "inside_long_span": ((position >= first_long) & (position <= last_long)).astype("float32"),
+        "repeats": repeats,
+    }, index=blocks.index).fillna(0).astype("float32")
+
+
+def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd.DataFrame:
+    """The chosen text numbers of neighbouring blocks in the same page (-1 where there is none)."""
+    columns = {}
+    grouped = numbers[CONTEXT_FEATURES].groupby(page, sort=False)
+    for offset in [o for o in range(-context, context + 1) if o]:
+        shifted = grouped.shift(offset)
+        for name in CONTEXT_FEATURES:
+            columns[f"{name}@{-offset:+d}"] = shifted[name]
+    for window in (5, 15):
+        rolled = numbers["words"].groupby(page, sort=False).rolling(window, center=True, min_periods=1)
+        columns[f"words_mean@{window}"] = rolled.mean().reset_index(level=0, drop=True)
+        rolled = numbers["link_density"].groupby(page, sort=False).rolling(window, center=True, min_periods=1)
+        columns[f"link_density_mean@{window}"] = rolled.mean().reset_index(level=0, drop=True)
+    return pd.DataFrame(columns, index=numbers.index).fillna(-1).astype("float32")
+
+
+def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
+    tag = blocks["tag"]
+    path = " " + blocks["path"] + " "
+    columns = {f"tag={t}": (tag == t) for t in TAGS}
+    columns.update({f"in_{m}": path.str.contains(f" {m} ", regex=False) for m in PATH_MARKERS})
+    columns["depth"] = blocks["depth"]
+    columns["text_page"] = tag == ""
+    return pd.DataFrame(columns, index=blocks.index).astype("float32")
+
+
+def _token_vectorizer(max_tokens: int) -> CountVectorizer:
+    return CountVectorizer(binary=True, max_features=max_tokens, min_df=5, token_pattern=r"[a-z]{2,}",
+                           dtype=np.float32)
+
+
+class BlockFeatures(TransformerMixin, BaseEstimator):
+    """Blocks table -> dense float32 feature matrix.
+
+    max_class_tokens: how many class/id tokens (most frequent in training) become features, for the
+        block's own element and parent, and again for the further ancestors.
+    context: how many neighbouring blocks on each side lend their numbers.
+    """
+
+    def __init__(self, max_class_tokens: int = 200, context: int = 2):
+        self.max_class_tokens = max_class_tokens
+        self.context = context
+
+    def fit(self, blocks: pd.DataFrame, y=None):
+        self.near_tokens_ = self._fit_vocabulary(blocks["classid"])
+        self.far_tokens_ = self._fit_vocabulary(blocks["ancestor_classid"])
+        self.feature_names_out_ = np.array(self._numeric_names(blocks.head(0))
+                                           + [f"near:{t}" for t in self.near_tokens_.get_feature_names_out()]
+                                           + [f"far:{t}" for t in self.far_tokens_.get_feature_names_out()])
+        return self
+
+    def _fit_vocabulary(self, column: pd.Series) -> CountVectorizer | None:
+        vectorizer = _token_vectorizer(self.max_class_tokens)
+        try:
+            return vectorizer.fit(column)
+        except ValueError:  # no token occurs often enough (e.g. only text pages)
+            return vectorizer.fit(["none"] * 5)
+
+    def _numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
+        blocks = blocks.reset_index(drop=True)
+        numbers = text_features(blocks["text"], blocks["link_chars"])
+        return pd.concat([numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context),
+                          dom_features(blocks)], axis=1)
+
+    def _numeric_names(self, empty: pd.DataFrame) -> list[str]:
+        example = pd.DataFrame({"page": ["p"], "text": ["x"], "link_chars": [0], "tag": ["p"], "path": ["p"],
+                                "depth": [1]})
+        return list(self._numbers(example).columns)
+
+    def transform(self, blocks: pd.DataFrame) -> np.ndarray:
+        numbers = self._numbers(blocks).to_numpy(dtype=np.float32)
+        near = self.near_tokens_.transform(blocks["classid"]).toarray()
+        far = self.far_tokens_.transform(blocks["ancestor_classid"]).toarray()
+        return np.hstack([numbers, near, far])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return self.feature_names_out_

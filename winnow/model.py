@@ -1,0 +1,121 @@
+"""The model: a scikit-learn pipeline over the blocks table, saved with its model card.
+
+A model file is a joblib pickle of {"format", "card", "pipeline"}. Loading a pickle runs code: load
+only model files you trust.
+"""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from importlib import metadata, resources
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.pipeline import Pipeline
+
+from winnow.features import BlockFeatures
+from winnow.pages import Page, as_page
+from winnow.segment import LABELS, segment
+
+MODEL_FORMAT = "winnow-model/1"
+DEFAULT_MODEL = "default.joblib"
+
+
+class ModelError(RuntimeError):
+    """A model file that cannot be used; the message says what to do."""
+
+
+def make_pipeline(max_iter: int = 300, learning_rate: float = 0.1, max_leaf_nodes: int = 63,
+                  max_class_tokens: int = 200, context: int = 2, random_state: int = 0) -> Pipeline:
+    classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
+                                                max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,
+                                                early_stopping=False, random_state=random_state)
+    return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context)),
+                     ("classifier", classifier)])
+
+
+def library_versions() -> dict:
+    return {"winnow": _version("winnow"), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "pandas": pd.__version__, "python": platform.python_version()}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class WinnowModel:
+    """A fitted pipeline and its card, with the verbs users need: predict blocks, extract pages."""
+
+    def __init__(self, pipeline: Pipeline, card: dict | None = None):
+        self.pipeline = pipeline
+        self.card = card or {}
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.pipeline.classes_]
+
+    def label_blocks(self, blocks: pd.DataFrame) -> pd.DataFrame:
+        """The blocks table with `predicted` and one `proba_<label>` column per label added."""
+        blocks = blocks.reset_index(drop=True)
+        if blocks.empty:
+            return blocks.assign(predicted=pd.Series(dtype=str), **{f"proba_{lab}": pd.Series(dtype=float) for lab in LABELS})
+        proba = self.pipeline.predict_proba(blocks)
+        columns = {f"proba_{label}": proba[:, i] for i, label in enumerate(self.labels)}
+        predicted = np.asarray(self.labels)[proba.argmax(axis=1)]
+        return blocks.assign(predicted=predicted, **columns)
+
+    def predict(self, source: Page | str | bytes | Path, input_format: str = "auto") -> pd.DataFrame:
+        """Every block of one page with its predicted label and probabilities."""
+        page = as_page(source, input_format)
+        return self.label_blocks(segment(page))
+
+    def extract(self, source: Page | str | bytes | Path, input_format: str = "auto") -> dict:
+        """{"page", "title", "text", "comments"} of one page."""
+        from winnow.predict.extract import assemble
+
+        page = as_page(source, input_format)
+        blocks = segment(page)
+        return assemble(page.id, self.label_blocks(blocks), blocks.attrs.get("title", ""))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model file whole or not at all."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(path.name + ".tmp")
+        joblib.dump({"format": MODEL_FORMAT, "card": self.card, "pipeline": self.pipeline}, scratch, compress=3)
+        scratch.replace(path)
+        return path
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("winnow") / "models" / DEFAULT_MODEL))
+
+
+def load_model(path: str | Path | None = None) -> WinnowModel:
+    """Load a model file (a pickle: only load files you trust); None loads the shipped default model."""
+    path = Path(path) if path else default_model_path()
+    if not path.is_file():
+        hint = " (the default model is built by `winnow train --preset default`)" if path == default_model_path() else ""
+        raise ModelError(f"{path}: model file not found{hint}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InconsistentVersionWarning)
+        try:
+            stored = joblib.load(path)
+        except Exception as error:  # a pickle can fail in many ways; all mean "not a usable model"
+            raise ModelError(f"{path}: not a readable winnow model ({type(error).__name__}: {error})") from error
+    if not isinstance(stored, dict) or stored.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{path}: not a winnow model file (expected format {MODEL_FORMAT})")
+    saved_with = stored["card"].get("versions", {}).get("scikit-learn", "unknown")
+    if any(issubclass(w.category, InconsistentVersionWarning) for w in caught) or saved_with != sklearn.__version__:
+        raise ModelError(f"{path}: saved with scikit-learn {saved_with}, but {sklearn.__version__} is installed: "
+                         f"run `pip install scikit-learn=={saved_with}` or retrain the model")
+    return WinnowModel(stored["pipeline"], stored["card"])

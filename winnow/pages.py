@@ -1,0 +1,158 @@
+"""Read pages: bytes in, decoded text out, with the input kind detected.
+
+A `Page` is what every later stage starts from: an identifier (usually the
+path it came from), the decoded text and whether that text is HTML or a plain
+text rendering of a page.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import charset_normalizer
+
+INPUT_FORMATS = ("auto", "html", "text")
+MAX_PAGE_BYTES = 20_000_000  # decompressed; larger pages are refused, not truncated
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
+TEXT_SUFFIXES = (".txt", ".txt.gz")
+PAGE_SUFFIXES = HTML_SUFFIXES + TEXT_SUFFIXES
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""", re.I)
+_HTML_START = re.compile(
+    r"<\s*(!doctype\s+html|html|head|body|meta|title|div|p|table|script|span|a\s|br)\b", re.I
+)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Labels in HTML meta tags are often wrong in one direction: latin-1 declared, cp1252 meant.
+_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+                    "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030", "x-sjis": "shift_jis"}
+
+
+class PageError(ValueError):
+    """A page that cannot be read; the message names the page and the problem."""
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    text: str
+    kind: str  # "html" or "text"
+
+
+def decode(data: bytes, declared: str | None = None) -> str:
+    """Decode page bytes: BOM first, then the declared or meta charset, then detection."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    for name in (declared, _sniff_charset(data)):
+        encoding = _lookup(name)
+        if encoding is None:
+            continue
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            break  # the declaration lies; fall through to UTF-8 and detection
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    encoding = _lookup(best.encoding) if best else None
+    return data.decode(encoding or "cp1252", errors="replace")
+
+
+def _sniff_charset(data: bytes) -> str | None:
+    head = data[:4096]
+    match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii", "ignore") if match else None
+
+
+def _lookup(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = _CHARSET_ALIASES.get(name.strip().lower(), name.strip().lower())
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def detect_kind(text: str) -> str:
+    """'html' when the start of the text looks like markup, else 'text'."""
+    head = text[:5000]
+    return "html" if _HTML_START.search(head) else "text"
+
+
+def read_bytes(path: str | Path, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
+    """Read a file (or '-' for stdin), gunzipping `.gz`, refusing pages over `max_bytes`."""
+    name = str(path)
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        elif name.endswith(".gz"):
+            with gzip.open(name, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+        else:
+            with open(name, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise PageError(f"{name}: cannot read: {error}") from error
+    if len(data) > max_bytes:
+        raise PageError(f"{name}: larger than the {max_bytes:,}-byte page limit")
+    return data
+
+
+def page_from_bytes(data: bytes, page_id: str, input_format: str = "auto") -> Page:
+    """Decode bytes into a `Page`, detecting HTML or text unless `input_format` says."""
+    if input_format not in INPUT_FORMATS:
+        raise PageError(f"{page_id}: unknown input format {input_format!r} (choose from {', '.join(INPUT_FORMATS)})")
+    if b"\x00" in data[:1000] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise PageError(f"{page_id}: binary data, not a web page")
+    text = decode(data)
+    kind = detect_kind(text) if input_format == "auto" else input_format
+    return Page(page_id, text, kind)
+
+
+def read_page(path: str | Path, input_format: str = "auto", max_bytes: int = MAX_PAGE_BYTES) -> Page:
+    """Read one page file (or '-') into a `Page`."""
+    name = str(path)
+    if input_format == "auto" and name.lower().endswith(TEXT_SUFFIXES) and name != "-":
+        input_format = "text"
+    return page_from_bytes(read_bytes(name, max_bytes), name, input_format)
+
+
+def as_page(source: Page | str | bytes | Path, input_format: str = "auto", page_id: str = "<string>") -> Page:
+    """Accept a Page, markup/text as str or bytes, or a path, and return a Page."""
+    if isinstance(source, Page):
+        return source
+    if isinstance(source, Path):
+        return read_page(source, input_format)
+    if isinstance(source, bytes):
+        return page_from_bytes(source, page_id, input_format)
+    kind = detect_kind(source) if input_format == "auto" else input_format
+    return Page(page_id, source, kind)
+
+
+def iter_page_paths(inputs: list[str]) -> list[str]:
+    """Expand inputs (files, directories searched recursively, '-') into page paths, in order."""
+    paths: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if item == "-" or not path.is_dir():
+            paths.append(item)
+            continue
+        found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
+        paths.extend(found)
+    return paths

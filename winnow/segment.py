@@ -1,0 +1,169 @@
+"""Split a page into text blocks: the blocks table every later stage works on.
+
+One row per block, in page order. Columns (see BLOCK_COLUMNS):
+  page, index       which page, and the block's position in it
+  text              the block's text, whitespace collapsed
+  tag, path, depth  the enclosing block element, its tag path from <html>, its depth
+  link_chars        characters of the text that sit inside <a>
+  classid           class/id tokens of the block element and its parent ("near")
+  ancestor_classid  class/id tokens of all further ancestors
+  gold              a label written into the page (data-label), else ""
+
+HTML and text pages differ only here: text pages have one block per non-empty
+line and empty DOM columns.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from lxml import etree, html
+
+from winnow.pages import Page
+
+LABELS = ("content", "comment", "chrome")
+BLOCK_COLUMNS = ["page", "index", "text", "tag", "path", "depth", "link_chars", "classid", "ancestor_classid", "gold"]
+LABEL_ATTRIBUTE = "data-label"
+MAX_BLOCKS = 50_000  # blocks kept per page; the rest of a huge page is dropped
+
+# Elements that start and end a block. Inline elements add their text to the current block.
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption center dd details dialog dir div dl dt fieldset "
+    "figcaption figure footer form frame h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav "
+    "ol option p pre section summary table tbody td tfoot th thead tr ul br button label select textarea".split()
+)
+SKIP_TAGS = frozenset("script style noscript template svg math iframe head object embed canvas map".split())
+_WHITESPACE = re.compile(r"\s+")
+_TOKEN_SPLIT = re.compile(r"[^a-z]+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_HTML_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
+
+
+def segment(page: Page) -> pd.DataFrame:
+    """The blocks table of one page."""
+    """The blocks table of one page; `table.attrs["title"]` holds the HTML <title>."""
+    if page.kind == "text":
+        rows, title = segment_text(page.text), ""
+    else:
+        root = parse_html(page.text)
+        rows, title = ([], "") if root is None else (_walk(root), page_title(root))
+    table = pd.DataFrame(rows, columns=BLOCK_COLUMNS[2:])
+    table.insert(0, "index", range(len(table)))
+    table.insert(0, "page", page.id)
+    table.attrs["title"] = title
+    return table
+
+
+def segment_text(text: str) -> list[tuple]:
+    """One block per non-empty line of a plain-text page.
+
+    A line may start with a label and a tab ("content<TAB>..."): the native labeled text format.
+    """
+    rows = []
+    for line in text.splitlines():
+        label, tab, rest = line.partition("\t")
+        gold = label.strip() if tab and label.strip() in LABELS else ""
+        line = _WHITESPACE.sub(" ", rest if gold else line).strip()
+        if line:
+            rows.append((line, "", "", 0, 0, "", "", gold))
+    return rows[:MAX_BLOCKS]
+
+
+def parse_html(markup: str) -> etree._Element | None:
+    """Parse markup leniently; None when there is nothing to parse."""
+    if not markup.strip():
+        return None
+    # lxml refuses str input that carries an XML encoding declaration.
+    markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
+    try:
+        return html.document_fromstring(markup, parser=_HTML_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def page_title(root: etree._Element | None) -> str:
+    """The <title> text, whitespace collapsed."""
+    if root is None:
+        return ""
+    title = root.find(".//title")
+    return _WHITESPACE.sub(" ", title.text_content()).strip() if title is not None else ""
+
+
+def _class_tokens(element: etree._Element) -> str:
+    attrs = (element.get("class") or "") + " " + (element.get("id") or "")
+    return " ".join(t for t in _TOKEN_SPLIT.split(attrs.lower()) if len(t) > 1)
+
+
+def _hidden(element: etree._Element) -> bool:
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    style = element.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+class _Open:
+    """An open element on the walk's stack."""
+
+    __slots__ = ("tag", "tokens", "label", "is_block", "skipped")
+
+    def __init__(self, tag: str, tokens: str = "", label: str = "", is_block: bool = False, skipped: bool = False):
+        self.tag, self.tokens, self.label, self.is_block, self.skipped = tag, tokens, label, is_block, skipped
+
+
+def _walk(root: etree._Element) -> list[tuple]:
+    """Iterative walk (deep pages must not hit the recursion limit) that flushes a block at block tags."""
+    rows: list[tuple] = []
+    stack: list[_Open] = []
+    parts: list[str] = []
+    link_chars = 0
+    in_link = 0
+
+    def flush() -> None:
+        nonlocal link_chars
+        text = _WHITESPACE.sub(" ", "".join(parts)).strip()
+        if text and len(rows) < MAX_BLOCKS:
+            blocks = [o for o in stack if o.is_block]
+            owner = blocks[-1] if blocks else None
+            path = " ".join(o.tag for o in blocks)
+            near = " ".join(o.tokens for o in stack[-2:] if o.tokens)
+            far = " ".join(o.tokens for o in stack[:-2] if o.tokens)
+            label = next((o.label for o in reversed(stack) if o.label), "")
+            rows.append((text, owner.tag if owner else "", path, len(stack), min(link_chars, len(text)),
+                         near, far, label))
+        parts.clear()
+        link_chars = 0
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = tag.lower()
+        if event == "start":
+            if tag in SKIP_TAGS or not tag or _hidden(element):
+                walker.skip_subtree()
+                stack.append(_Open(tag, skipped=True))
+                continue
+            is_block = tag in BLOCK_TAGS
+            if is_block:
+                flush()
+            stack.append(_Open(tag, _class_tokens(element), element.get(LABEL_ATTRIBUTE, ""), is_block))
+            if tag == "a":
+                in_link += 1
+            if element.text:
+                parts.append(element.text)
+                if in_link:
+                    link_chars += len(element.text.strip())
+        else:
+            opened = stack.pop()
+            if opened.is_block:
+                stack.append(opened)  # the block's own tokens and label still apply to its last text
+                flush()
+                stack.pop()
+            if tag == "a" and not opened.skipped:
+                in_link -= 1
+            if element.tail:
+                parts.append(" " + element.tail if tag == "br" else element.tail)
+                if in_link:
+                    link_chars += len(element.tail.strip())
+    flush()
+    return rows

@@ -1,0 +1,76 @@
+"""Turn labeled pages into the labeled blocks table that fitting and evaluation read.
+
+`load_corpus(specs)` gives two tables:
+  blocks  one row per block (segment.BLOCK_COLUMNS) plus label, dataset, group
+  pages   one row per page: gold text and alignment coverage, so bad alignments are visible
+
+Segmenting and aligning thousands of pages takes a while, so a dataset's tables are cached on disk,
+keyed by the spec and CORPUS_VERSION (bump it when segmentation or alignment changes).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import joblib
+import pandas as pd
+
+from winnow.segment import LABELS, segment
+from winnow.train.align import align_labels, coverage
+from winnow.train.datasets import PUBLIC_DATASETS, GoldPage, cache_dir, iter_dataset
+
+CORPUS_VERSION = 1
+
+
+def label_page(gold: GoldPage) -> tuple[pd.DataFrame, dict]:
+    """The labeled blocks of one page and its alignment report."""
+    blocks = segment(gold.page)
+    texts = blocks["text"].tolist()
+    if gold.native:
+        unknown = sorted(set(blocks["gold"]) - set(LABELS) - {""})
+        if unknown:
+            raise ValueError(f"{gold.page.id}: unknown labels {unknown} (use {', '.join(LABELS)})")
+        labels = blocks["gold"].where(blocks["gold"] != "", "chrome").tolist()
+    else:
+        labels = align_labels(texts, gold.gold_content, gold.gold_comments)
+    blocks = blocks.assign(label=labels, dataset=gold.dataset, group=gold.group)
+    report = {
+        "page": gold.page.id, "dataset": gold.dataset, "group": gold.group, "blocks": len(blocks),
+        "native": gold.native, "gold_content": gold.gold_content, "gold_comments": gold.gold_comments,
+        "content_coverage": coverage(texts, labels, gold.gold_content) if not gold.native else float("nan"),
+        "comment_coverage": coverage(texts, labels, gold.gold_comments, "comment") if gold.gold_comments else float("nan"),
+    }
+    return blocks, report
+
+
+def _label_all(golds: list[GoldPage], jobs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    results = joblib.Parallel(n_jobs=jobs, batch_size=16)(joblib.delayed(label_page)(g) for g in golds)
+    blocks = pd.concat([b for b, _ in results], ignore_index=True) if results else pd.DataFrame()
+    return blocks, pd.DataFrame([r for _, r in results])
+
+
+def load_dataset(spec: str, datasets_dir: Path | None = None, jobs: int | None = None,
+                 use_cache: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labeled blocks and page reports of one dataset spec (cached for public sets)."""
+    jobs = jobs or os.cpu_count() or 1
+    cacheable = use_cache and spec.partition(":")[0] in PUBLIC_DATASETS
+    cached = cache_dir() / "corpus" / f"{spec.replace(':', '-')}-v{CORPUS_VERSION}.joblib"
+    if cacheable and cached.exists():
+        return joblib.load(cached)
+    tables = _label_all(list(iter_dataset(spec, datasets_dir)), jobs)
+    if cacheable:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        scratch = cached.with_suffix(".tmp")
+        joblib.dump(tables, scratch)
+        scratch.replace(cached)
+    return tables
+
+
+def load_corpus(specs: list[str], datasets_dir: Path | None = None,
+                jobs: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labeled blocks and page reports of several dataset specs, concatenated."""
+    loaded = [load_dataset(spec, datasets_dir, jobs) for spec in specs]
+    blocks = pd.concat([b for b, _ in loaded], ignore_index=True)
+    pages = pd.concat([p for _, p in loaded], ignore_index=True)
+    return blocks, pages
