@@ -36,7 +36,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 # Labels in HTML meta tags are often wrong in one direction: latin-1 declared, cp1252 meant.
-_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "latin_1": "cp1252", "us-ascii": "cp1252",
                     "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030", "x-sjis": "shift_jis"}
 
 
@@ -68,7 +68,11 @@ def decode(data: bytes, declared: str | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    sample = data[:200_000]
+    if sum(byte >= 0x80 for byte in sample) < 0.1 * len(sample):
+        # Mostly ASCII with a few high bytes: a Western page. Detection guesses wildly on so little evidence.
+        return data.decode("cp1252", errors="replace")
+    best = charset_normalizer.from_bytes(sample).best()
     encoding = _lookup(best.encoding) if best else None
     return data.decode(encoding or "cp1252", errors="replace")
 

@@ -40,14 +40,17 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HTML_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
 
 
-def segment(page: Page) -> pd.DataFrame:
-    """The blocks table of one page."""
-    """The blocks table of one page; `table.attrs["title"]` holds the HTML <title>."""
+def segment(page: Page, images: bool = False) -> pd.DataFrame:
+    """The blocks table of one page; `table.attrs["title"]` holds the HTML <title>.
+
+    With `images`, each <img> of an HTML page becomes a block of its own (its URL, or its alt text):
+    what a text rendering of the page shows.
+    """
     if page.kind == "text":
         rows, title = segment_text(page.text), ""
     else:
         root = parse_html(page.text)
-        rows, title = ([], "") if root is None else (_walk(root), page_title(root))
+        rows, title = ([], "") if root is None else (_walk(root, images), page_title(root))
     table = pd.DataFrame(rows, columns=BLOCK_COLUMNS[2:])
     table.insert(0, "index", range(len(table)))
     table.insert(0, "page", page.id)
@@ -77,9 +80,23 @@ def parse_html(markup: str) -> etree._Element | None:
     # lxml refuses str input that carries an XML encoding declaration.
     markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
     try:
-        return html.document_fromstring(markup, parser=_HTML_PARSER)
+        root = html.document_fromstring(markup, parser=_HTML_PARSER)
+        if any("Excessive depth" in entry.message for entry in _HTML_PARSER.error_log):
+            # libxml2 drops everything below depth 2048 without a word; such pages are broken markup
+            # (unclosed containers), so their container tags go and their text is kept.
+            root = html.document_fromstring(_CONTAINER_TAG.sub(_flatten_tag, markup), parser=_HTML_PARSER)
+        return root
     except (etree.ParserError, ValueError):
         return None
+
+
+_CONTAINER_TAG = re.compile(r"</?(div|section|article|main|aside|header|footer|nav|table|tbody|thead|tr|td|th|"
+                            r"ul|ol|li|dl|dd|dt|p|blockquote|center|form|span|font|b|i|em|strong|a|small|big|u)\b[^>]*>",
+                            re.I)
+
+
+def _flatten_tag(match: re.Match) -> str:
+    return "<br>" if match.group(1).lower() in BLOCK_TAGS else " "
 
 
 def page_title(root: etree._Element | None) -> str:
@@ -111,7 +128,12 @@ class _Open:
         self.tag, self.tokens, self.label, self.is_block, self.skipped = tag, tokens, label, is_block, skipped
 
 
-def _walk(root: etree._Element) -> list[tuple]:
+def _image_text(element: etree._Element) -> str:
+    src = (element.get("src") or "").strip()
+    return src if src and not src.startswith("data:") else (element.get("alt") or "")
+
+
+def _walk(root: etree._Element, images: bool = False) -> list[tuple]:
     """Iterative walk (deep pages must not hit the recursion limit) that flushes a block at block tags."""
     rows: list[tuple] = []
     stack: list[_Open] = []
@@ -143,9 +165,12 @@ def _walk(root: etree._Element) -> list[tuple]:
                 walker.skip_subtree()
                 stack.append(_Open(tag, skipped=True))
                 continue
-            is_block = tag in BLOCK_TAGS
+            is_image = images and tag == "img"
+            is_block = tag in BLOCK_TAGS or is_image
             if is_block:
                 flush()
+            if is_image:
+                parts.append(_image_text(element))
             stack.append(_Open(tag, _class_tokens(element), element.get(LABEL_ATTRIBUTE, ""), is_block))
             if tag == "a":
                 in_link += 1

@@ -6,7 +6,8 @@ import re
 
 # CJK and kana have no spaces between words: each character is a token. Elsewhere a token is a run of
 # letters and digits.
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 
 
 def tokenize(text: str) -> list[str]:

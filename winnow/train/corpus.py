@@ -18,9 +18,9 @@ import pandas as pd
 
 from winnow.segment import LABELS, segment
 from winnow.train.align import align_labels, coverage
-from winnow.train.datasets import PUBLIC_DATASETS, GoldPage, cache_dir, iter_dataset
+from winnow.train.datasets import PUBLIC_DATASETS, DatasetError, GoldPage, cache_dir, iter_dataset
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 
 
 def label_page(gold: GoldPage) -> tuple[pd.DataFrame, dict]:
@@ -30,15 +30,18 @@ def label_page(gold: GoldPage) -> tuple[pd.DataFrame, dict]:
     if gold.native:
         unknown = sorted(set(blocks["gold"]) - set(LABELS) - {""})
         if unknown:
-            raise ValueError(f"{gold.page.id}: unknown labels {unknown} (use {', '.join(LABELS)})")
+            raise DatasetError(f"{gold.page.id}: unknown labels {unknown} (use {', '.join(LABELS)})")
         labels = blocks["gold"].where(blocks["gold"] != "", "chrome").tolist()
+        # The gold text of a natively labeled page is the text of its labeled blocks.
+        gold = GoldPage(gold.page, gold.dataset, gold.group, *(
+            "\n".join(t for t, lab in zip(texts, labels) if lab == part) for part in ("content", "comment")), native=True)
     else:
         labels = align_labels(texts, gold.gold_content, gold.gold_comments)
     blocks = blocks.assign(label=labels, dataset=gold.dataset, group=gold.group)
     report = {
         "page": gold.page.id, "dataset": gold.dataset, "group": gold.group, "blocks": len(blocks),
         "native": gold.native, "gold_content": gold.gold_content, "gold_comments": gold.gold_comments,
-        "content_coverage": coverage(texts, labels, gold.gold_content) if not gold.native else float("nan"),
+        "content_coverage": coverage(texts, labels, gold.gold_content),
         "comment_coverage": coverage(texts, labels, gold.gold_comments, "comment") if gold.gold_comments else float("nan"),
     }
     return blocks, report

@@ -1,0 +1,148 @@
+"""Block features: shape, dtype and hand-checked values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from winnow.features import BlockFeatures
+from winnow.pages import Page
+from winnow.segment import segment
+
+FIRST_PAGE = """<html><body>
+<p>one two three</p>
+<p><a href="/story">Read the whole story</a></p>
+<p>Posted 3 hours ago by someone</p>
+<p>Last seen 5 minutes ago, 2 days ago and yesterday.</p>
+<p>the cat and the dog</p>
+</body></html>"""
+
+
+def _other_page(n: int) -> str:
+    rare = '<div class="rare"><p>Rare block text.</p></div>' if n < 2 else ""
+    return (f"<html><body><div class='sidebar'><p>Side note number {n}.</p></div>"
+            f"<div class='wrapper'><div><p>Wrapped text {n} with a few more words in it.</p></div></div>"
+            f"{rare}<p>Plain paragraph {n}.</p></body></html>")
+
+
+@pytest.fixture(scope="module")
+def blocks() -> pd.DataFrame:
+    tables = [segment(Page("first", FIRST_PAGE, "html"))]
+    tables += [segment(Page(f"other{n}", _other_page(n), "html")) for n in range(6)]
+    return pd.concat(tables, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def fitted(blocks) -> BlockFeatures:
+    return BlockFeatures().fit(blocks)
+
+
+@pytest.fixture(scope="module")
+def matrix(fitted, blocks) -> pd.DataFrame:
+    values = fitted.transform(blocks)
+    return pd.DataFrame(values, columns=fitted.get_feature_names_out())
+
+
+def test_shape_dtype_no_nan(fitted, blocks):
+    values = fitted.transform(blocks)
+    names = fitted.get_feature_names_out()
+    assert values.shape == (len(blocks), len(names))
+    assert values.dtype == np.float32
+    assert not np.isnan(values).any()
+    assert len(set(names)) == len(names)
+
+
+def test_first_page_blocks(blocks):
+    # the values below are computed by hand from these texts
+    assert blocks["text"].head(5).tolist() == [
+        "one two three", "Read the whole story", "Posted 3 hours ago by someone",
+        "Last seen 5 minutes ago, 2 days ago and yesterday.", "the cat and the dog"]
+
+
+def test_word_counts_and_link_density(matrix):
+    assert matrix.loc[0, "words"] == 3
+    assert matrix.loc[0, "chars"] == len("one two three")
+    assert matrix.loc[1, "words"] == 4
+    assert matrix.loc[1, "link_density"] == 1.0
+    assert matrix.loc[0, "link_density"] == 0.0
+
+
+def test_cues(matrix):
+    assert matrix.loc[2, "ago"] == 1
+    assert matrix.loc[3, "ago"] == 3  # "5 minutes ago", "2 days ago", "yesterday"
+    assert matrix.loc[0, "ago"] == 0
+    assert matrix.loc[3, "ends_punct"] == 1
+    assert matrix.loc[0, "ends_punct"] == 0
+
+
+def test_stopword_share(matrix):
+    assert matrix.loc[4, "stopwords"] == pytest.approx(3 / 5)  # the, and, the of 5 words
+    assert matrix.loc[0, "stopwords"] == pytest.approx(2 / 3)  # "one" and "two" are English stopwords
+    assert matrix.loc[2, "stopwords"] == pytest.approx(1 / 6)  # "by" of posted, 3, hours, ago, by, someone
+
+
+def test_position(matrix):
+    assert matrix.loc[0, "position"] == 0
+    assert matrix.loc[2, "position"] == pytest.approx(2 / 5)
+    assert matrix.loc[0, "page_blocks"] == 5
+    assert matrix.loc[5, "position"] == 0  # first block of the next page
+
+
+def test_context_features(matrix):
+    assert matrix.loc[0, "words@-1"] == -1  # no block before
+    assert matrix.loc[1, "words@-1"] == 3  # the first block's words
+    assert matrix.loc[0, "words@+1"] == 4
+    assert matrix.loc[1, "words@-2"] == -1
+    assert matrix.loc[2, "words@-2"] == 3
+    assert matrix.loc[4, "words@+1"] == -1  # last block of its page: the next page does not leak in
+    assert matrix.loc[5, "words@-1"] == -1  # first block of the second page
+
+
+def test_class_tokens_become_features(fitted, matrix, blocks):
+    names = set(fitted.get_feature_names_out())
+    assert "near:sidebar" in names  # 6 blocks, class of the block's parent
+    assert "far:wrapper" in names  # 6 blocks, class of a grandparent
+    assert "near:rare" not in names  # only 2 blocks: below min_df=5
+    assert "near:wrapper" not in names
+    sidebar = blocks["classid"].str.split().apply(lambda tokens: "sidebar" in tokens)
+    assert sidebar.sum() == 6
+    assert (matrix["near:sidebar"] == sidebar.astype("float32")).all()
+    wrapper = blocks["ancestor_classid"].str.split().apply(lambda tokens: "wrapper" in tokens)
+    assert wrapper.sum() == 6
+    assert (matrix["far:wrapper"] == wrapper.astype("float32")).all()
+
+
+def test_dom_features(matrix, blocks):
+    assert (matrix["tag=p"] == (blocks["tag"] == "p")).all()
+    assert (matrix["depth"] == blocks["depth"]).all()
+    assert (matrix["text_page"] == 0).all()
+
+
+def test_pages_are_independent(fitted, blocks):
+    """A page's features do not depend on the other pages in the same table."""
+    together = fitted.transform(blocks)
+    first = blocks[blocks["page"] == "first"]
+    alone = fitted.transform(first)
+    np.testing.assert_array_equal(together[: len(first)], alone)
+
+
+def test_index_labels_do_not_matter(fitted, blocks):
+    shuffled_index = blocks.set_axis(np.arange(len(blocks))[::-1] * 7 + 3)
+    np.testing.assert_array_equal(fitted.transform(shuffled_index), fitted.transform(blocks))
+
+
+def test_text_only_training_data():
+    rows = segment(Page("t", "content\tA line of text.\nchrome\tMenu\n" * 3, "text"))
+    features = BlockFeatures().fit(rows)
+    values = features.transform(rows)
+    assert values.shape == (6, len(features.get_feature_names_out()))
+    assert not np.isnan(values).any()
+    assert (pd.DataFrame(values, columns=features.get_feature_names_out())["text_page"] == 1).all()
+
+
+def test_cjk_text(fitted):
+    rows = segment(Page("zh", "<html><body><p>这是一个中文段落。</p></body></html>", "html"))
+    values = pd.DataFrame(fitted.transform(rows), columns=fitted.get_feature_names_out())
+    assert values.loc[0, "cjk"] > 0.5
+    assert not values.isna().any().any()

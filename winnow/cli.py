@@ -1,0 +1,186 @@
+"""The `winnow` command: each verb parses options and calls one library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from winnow.model import ModelError, load_model
+from winnow.pages import PageError
+from winnow.predict.batch import BatchSummary, extract_to, open_output, predict_to
+from winnow.train.datasets import DatasetError
+from winnow.train.fit import PRESETS, TrainingError
+
+app = typer.Typer(help="Label every block of a web page as content, comment or chrome; train on your own pages.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class InputFormat(str, Enum):
+    auto = "auto"
+    html = "html"
+    text = "text"
+
+
+class ExtractFormat(str, Enum):
+    json = "json"
+    text = "text"
+    markdown = "markdown"
+
+
+ModelOption = Annotated[Optional[Path], typer.Option(
+    "--model", "-m", help="Model file (default: the model shipped with winnow). A model file is a pickle: "
+                          "loading it runs code, so load only files you trust.")]
+InputsArgument = Annotated[list[str], typer.Argument(
+    help="Pages: files (.html .htm .txt, optionally .gz), directories (searched recursively), or - for stdin.")]
+InputFormatOption = Annotated[InputFormat, typer.Option(
+    "--input-format", help="Treat inputs as HTML or plain text; auto decides from the content.")]
+OutputOption = Annotated[Optional[str], typer.Option(
+    "--output", "-o", help="Write here (whole or not at all) instead of stdout.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
+DatasetsOption = Annotated[Optional[Path], typer.Option(
+    "--datasets", help="Folder holding the public dataset archives (default: $WINNOW_DATASETS or ../shared/datasets).")]
+
+
+@contextmanager
+def _clear_errors():
+    """Known failures become a one-line message and exit code 2, never a traceback."""
+    try:
+        yield
+    except (PageError, ModelError, DatasetError, TrainingError, FileNotFoundError) as error:
+        err.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _json(data) -> str:
+    """Strict JSON: NaN (a score with nothing to score) becomes null."""
+    def clean(value):
+        if isinstance(value, float) and value != value:
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+    return json.dumps(clean(data), indent=2, allow_nan=False) + "\n"
+
+
+def _finish(summary: BatchSummary, quiet: bool) -> None:
+    if not quiet:
+        rate = summary.pages / summary.seconds if summary.seconds else 0.0
+        err.print(f"{summary.pages:,} pages, {summary.blocks:,} blocks, {len(summary.failures)} failed, "
+                  f"{summary.seconds:.1f} s ({rate:.1f} pages/s)", highlight=False)
+    for page, reason in summary.failures:
+        err.print(f"[red]failed:[/] {escape(page)}: {escape(reason)}", highlight=False)
+    if summary.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def predict(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
+            input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False) -> None:
+    """Label every block of each page: JSON Lines {page, index, text, label, proba}, in page order."""
+    with _clear_errors():
+        loaded = load_model(model)
+        with open_output(output) as out:
+            summary = predict_to(loaded, inputs, out, input_format.value, progress=not quiet and err.is_terminal)
+    _finish(summary, quiet)
+
+
+@app.command()
+def extract(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
+            output_format: Annotated[ExtractFormat, typer.Option("--format", "-f", help="json: one JSON object per page "
+                                     "{page, title, text, comments}; text or markdown: readable text.")] = ExtractFormat.json,
+            input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False) -> None:
+    """Extract each page's headline, article text and reader comments."""
+    with _clear_errors():
+        loaded = load_model(model)
+        with open_output(output) as out:
+            summary = extract_to(loaded, inputs, out, output_format.value, input_format.value,
+                                 progress=not quiet and err.is_terminal)
+    _finish(summary, quiet)
+
+
+@app.command()
+def train(
+    data: Annotated[Optional[list[str]], typer.Argument(
+        help="Datasets: dragnet, dragnet:train, dragnet:test, wcxb-dev, cleaneval, cleanportaleval, or a folder "
+             "of pages in the native labeled format.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (a model card is written "
+                                         "beside it as .card.json).")] = Path("model.joblib"),
+    preset: Annotated[Optional[str], typer.Option(help=f"Train on a named recipe ({', '.join(PRESETS)}); "
+                                                  "'default' builds the shipped model.")] = None,
+    test: Annotated[Optional[list[str]], typer.Option("--test", help="Held-out datasets scored for the model card.")] = None,
+    max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = 300,
+    datasets: DatasetsOption = None,
+) -> None:
+    """Fit a model on labeled pages and write it with its model card."""
+    from winnow.train.fit import train as train_model
+
+    with _clear_errors():
+        specs, test_specs = list(data or []), list(test or [])
+        if preset:
+            if preset not in PRESETS:
+                raise TrainingError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
+            specs, test_specs = specs or PRESETS[preset]["train"], test_specs or PRESETS[preset]["test"]
+        if not specs:
+            raise TrainingError("name the training data (e.g. `winnow train dragnet:train`) or a --preset")
+        model = train_model(specs, test_specs, datasets, max_iter=max_iter, log=lambda m: err.print(m, highlight=False))
+        model.save(output)
+        card_path = output.with_name(output.name.removesuffix(".joblib") + ".card.json")
+        card_path.write_text(_json(model.card))
+    err.print(f"wrote {output} and {card_path}", highlight=False)
+    tokens = model.card["metrics"].get("tokens", {})
+    for part, scores in tokens.items():
+        err.print(f"{', '.join(test_specs)} {part} token F1: {scores['f1']:.3f} over {scores['pages']} pages")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[list[str], typer.Argument(help="Labeled datasets to score on (see `winnow train --help`).")],
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
+    datasets: DatasetsOption = None,
+) -> None:
+    """Score a model: token and block precision / recall / F1, confusion, worst pages, alignment coverage."""
+    from winnow.train.evaluate import evaluate as evaluate_model
+    from winnow.train.report import markdown_report, print_report
+
+    with _clear_errors():
+        report = evaluate_model(load_model(model), data, datasets)
+    if as_json:
+        sys.stdout.write(_json(report))
+    elif markdown:
+        sys.stdout.write(markdown_report(report))
+    else:
+        print_report(report, Console())
+
+
+@app.command()
+def info(model: ModelOption = None,
+         as_json: Annotated[bool, typer.Option("--json", help="Print the whole model card as JSON.")] = False) -> None:
+    """Show a model's card: labels, training data and licences, features, versions, held-out metrics."""
+    with _clear_errors():
+        card = load_model(model).card
+    if as_json:
+        sys.stdout.write(_json(card))
+        return
+    console = Console()
+    console.print(f"[bold]winnow model[/] created {card.get('created')}, labels {', '.join(card.get('labels', []))}")
+    console.print(f"classifier {card.get('classifier')} {card.get('params')}, {card['features']['count']} features")
+    for row in card["training_data"]["datasets"]:
+        console.print(f"  trained on {row['dataset']}: {row['pages']:,} pages, blocks {row['blocks']}; "
+                      f"licence: {row['license']}", highlight=False)
+    for part, scores in card.get("metrics", {}).get("tokens", {}).items():
+        console.print(f"  {', '.join(card['metrics']['data'])} {part} token F1 {scores['f1']:.3f} "
+                      f"(P {scores['precision']:.3f}, R {scores['recall']:.3f}, {scores['pages']} pages)")
+    console.print(f"versions: {card.get('versions')}", highlight=False)

@@ -1,0 +1,170 @@
+"""Run a model over many pages: read, classify in chunks, write records as JSON Lines.
+
+A bad page never stops a batch: it is skipped, counted and named in the summary. Output files are
+written to a temporary name and renamed when the batch ends, so they are whole or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Callable, Iterable, Iterator
+
+import pandas as pd
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from winnow.model import WinnowModel
+from winnow.pages import Page, PageError, iter_page_paths, read_page
+from winnow.predict.extract import assemble
+from winnow.segment import segment
+
+CHUNK_PAGES = 32  # pages classified in one predict_proba call
+
+
+@dataclass
+class BatchSummary:
+    pages: int = 0
+    blocks: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"pages": self.pages, "blocks": self.blocks, "failed": len(self.failures),
+                "failures": [{"page": p, "reason": r} for p, r in self.failures], "seconds": round(self.seconds, 3)}
+
+
+def block_records(labeled: pd.DataFrame, labels: list[str]) -> Iterator[dict]:
+    """One `predict` record per block: page, index, text, label, proba."""
+    probas = labeled[[f"proba_{label}" for label in labels]].to_numpy()
+    for row, proba in zip(labeled[["page", "index", "text", "predicted"]].itertuples(index=False), probas):
+        yield {"page": row.page, "index": int(row.index), "text": row.text, "label": row.predicted,
+               "proba": {label: round(float(p), 4) for label, p in zip(labels, proba)}}
+
+
+def classify_pages(model: WinnowModel, pages: list[Page]) -> list[tuple[Page, pd.DataFrame, str]]:
+    """Segment and label several pages with one classifier call: (page, labeled blocks, <title>)."""
+    tables = []
+    for key, page in enumerate(pages):
+        blocks = segment(page)
+        tables.append((blocks.attrs.get("title", ""), blocks.assign(page=key)))  # keys unique even for repeated paths
+    labeled = model.label_blocks(pd.concat([t for _, t in tables], ignore_index=True))
+    by_key = dict(tuple(labeled.groupby("page", sort=False)))
+    out = []
+    for key, (page, (title, _)) in enumerate(zip(pages, tables)):
+        blocks = by_key.get(key, labeled.head(0)).assign(page=page.id).reset_index(drop=True)
+        out.append((page, blocks, title))
+    return out
+
+
+def _read_all(paths: Iterable[str], input_format: str, summary: BatchSummary) -> Iterator[Page]:
+    for path in paths:
+        try:
+            yield read_page(path, input_format)
+        except PageError as error:
+            summary.failures.append((path, str(error).removeprefix(f"{path}: ")))
+
+
+def _chunks(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
+    chunk: list[Page] = []
+    for page in pages:
+        chunk.append(page)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _classify_safely(model: WinnowModel, chunk: list[Page], summary: BatchSummary):
+    """Classify a chunk; if it fails, retry page by page so only the bad page is lost."""
+    try:
+        return classify_pages(model, chunk)
+    except Exception:  # noqa: BLE001 - one bad page must not end the batch; it is reported below
+        results = []
+        for page in chunk:
+            try:
+                results.extend(classify_pages(model, [page]))
+            except Exception as error:  # noqa: BLE001
+                summary.failures.append((page.id, f"{type(error).__name__}: {error}"))
+        return results
+
+
+def run(model: WinnowModel, inputs: list[str], write: Callable[[Page, pd.DataFrame, str], int],
+        input_format: str = "auto", progress: bool = False) -> BatchSummary:
+    """Classify every page found in `inputs`, handing each to `write` in input order."""
+    summary = BatchSummary()
+    start = time.perf_counter()
+    paths = iter_page_paths(inputs)
+    with _progress(progress, len(paths)) as advance:
+        for chunk in _chunks(_read_all(paths, input_format, summary), CHUNK_PAGES):
+            for page, blocks, title in _classify_safely(model, chunk, summary):
+                summary.blocks += write(page, blocks, title)
+                summary.pages += 1
+            advance(len(chunk))
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+@contextmanager
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        yield lambda n: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("pages", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@contextmanager
+def open_output(path: str | None) -> Iterator[IO[str]]:
+    """stdout for None or '-'; otherwise a temporary file renamed onto `path` only when all went well."""
+    if path in (None, "-"):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_name(f".{target.name}.tmp")
+    try:
+        with open(scratch, "w", encoding="utf-8") as handle:
+            yield handle
+        scratch.replace(target)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def predict_to(model: WinnowModel, inputs: list[str], out: IO[str], input_format: str = "auto",
+               progress: bool = False) -> BatchSummary:
+    """`winnow predict`: one JSON line per block."""
+    def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
+        for record in block_records(blocks, model.labels):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return len(blocks)
+    return run(model, inputs, write, input_format, progress)
+
+
+def format_extraction(record: dict, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(record, ensure_ascii=False) + "\n"
+    if output_format == "markdown":
+        parts = [f"# {record['title']}" if record["title"] else "", record["text"]]
+        if record["comments"]:
+            parts.append("## Comments\n\n" + "\n\n".join(f"> {c}" for c in record["comments"]))
+        return "\n\n".join(p for p in parts if p) + "\n\n"
+    parts = [record["title"], record["text"]] + (["Comments:", *record["comments"]] if record["comments"] else [])
+    return "\n\n".join(p for p in parts if p) + "\n\n"
+
+
+def extract_to(model: WinnowModel, inputs: list[str], out: IO[str], output_format: str = "json",
+               input_format: str = "auto", progress: bool = False) -> BatchSummary:
+    """`winnow extract`: per page its title, text and comments."""
+    def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
+        out.write(format_extraction(assemble(page.id, blocks, title), output_format))
+        return len(blocks)
+    return run(model, inputs, write, input_format, progress)

@@ -1,0 +1,103 @@
+"""Fit a model on labeled datasets and write its model card."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from winnow.model import WinnowModel, library_versions, make_pipeline
+from winnow.segment import LABELS
+from winnow.train.corpus import load_corpus
+from winnow.train.datasets import COMMENT_LABELED, LICENSES
+
+# `winnow train --preset NAME`: what the shipped default model is built from, and what it is scored on.
+PRESETS = {
+    "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval"], "test": ["dragnet:test"]},
+}
+
+
+class TrainingError(ValueError):
+    """Training data from which no sound model can be fitted."""
+
+
+def check_training_data(blocks: pd.DataFrame) -> None:
+    if blocks.empty:
+        raise TrainingError("no labeled blocks in the training data")
+    present = set(blocks["label"])
+    if len(present) < 2:
+        raise TrainingError(f"the training data holds one label only ({', '.join(present)}): "
+                            f"a classifier needs at least two of {', '.join(LABELS)}")
+
+
+def drop_unlabeled_comments(blocks: pd.DataFrame, threshold: float = 0.5, log=print) -> pd.DataFrame:
+    """Drop blocks of sets without comment labels that a comment-aware model takes for comments.
+
+    wcxb and CleanEval do not label reader comments: their comment sections are chrome or content.
+    Learned as they are, they teach the model that comments are chrome (or content). Their label is
+    really unknown, so such blocks are left out of training. The comment-aware model is fitted on the
+    sets that do label comments.
+    """
+    knows_comments = blocks["dataset"].isin(COMMENT_LABELED) | (blocks["dataset"] == "native")
+    if not knows_comments.any() or knows_comments.all() or not (blocks.loc[knows_comments, "label"] == "comment").any():
+        return blocks
+    judge = make_pipeline(max_iter=100).fit(blocks[knows_comments], blocks.loc[knows_comments, "label"])
+    others = blocks[~knows_comments]
+    comment_column = list(judge.classes_).index("comment")
+    ambiguous = judge.predict_proba(others)[:, comment_column] > threshold
+    log(f"left out {int(ambiguous.sum()):,} blocks of sets without comment labels that look like comments")
+    return blocks.drop(index=others.index[ambiguous])
+
+
+def dataset_summary(blocks: pd.DataFrame, pages: pd.DataFrame) -> list[dict]:
+    """Per dataset: pages, blocks per label, alignment coverage and licence, for the model card."""
+    rows = []
+    for name, group in blocks.groupby("dataset", sort=False):
+        page_rows = pages[pages["dataset"] == name]
+        rows.append({
+            "dataset": name, "license": LICENSES.get(name, "unknown"), "pages": int(len(page_rows)),
+            "blocks": {label: int((group["label"] == label).sum()) for label in LABELS},
+            "mean_content_coverage": round(float(page_rows["content_coverage"].mean()), 4),
+            "comments_labeled": name in COMMENT_LABELED or name == "native",
+        })
+    return rows
+
+
+def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
+          max_iter: int = 300, learning_rate: float = 0.1, max_leaf_nodes: int = 63, max_class_tokens: int = 200,
+          context: int = 2, log=print) -> WinnowModel:
+    """Fit a model on the dataset specs; score it on `test_specs` (never trained on) for the card."""
+    from winnow.train.evaluate import evaluate
+
+    started = time.perf_counter()
+    blocks, pages = load_corpus(specs, datasets_dir)
+    check_training_data(blocks)
+    overlap = set(pages["page"]) & set(load_corpus(test_specs, datasets_dir)[1]["page"]) if test_specs else set()
+    if overlap:
+        raise TrainingError(f"{len(overlap)} test pages are also in the training data, e.g. {sorted(overlap)[0]}")
+    blocks = drop_unlabeled_comments(blocks, log=log)
+    log(f"fitting on {len(pages):,} pages, {len(blocks):,} blocks")
+    params = dict(max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
+                  max_class_tokens=max_class_tokens, context=context)
+    pipeline = make_pipeline(**params).fit(blocks, blocks["label"])
+    fit_seconds = time.perf_counter() - started
+    features = pipeline.named_steps["features"].get_feature_names_out()
+    card = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "labels": [str(c) for c in pipeline.classes_],
+        "training_data": {"specs": specs, "datasets": dataset_summary(blocks, pages)},
+        "params": params,
+        "classifier": type(pipeline.named_steps["classifier"]).__name__,
+        "features": {"count": len(features), "names": [str(f) for f in features]},
+        "versions": library_versions(),
+        "training_seconds": round(fit_seconds, 1),
+        "metrics": {},
+    }
+    model = WinnowModel(pipeline, card)
+    if test_specs:
+        log(f"scoring on {', '.join(test_specs)}")
+        report = evaluate(model, test_specs, datasets_dir)
+        card["metrics"] = {"data": test_specs, "tokens": report["tokens"], "blocks": report["blocks"]["per_label"]}
+    return model
