@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from winnow.model import ModelError, load_model
-from winnow.pages import PageError
+from winnow.pages import PageError, read_page
 from winnow.predict.batch import BatchSummary, extract_to, open_output, predict_to
 from winnow.train.datasets import DatasetError
 from winnow.train.fit import PRESETS, TrainingError
@@ -119,6 +119,9 @@ def train(
     preset: Annotated[Optional[str], typer.Option(help=f"Train on a named recipe ({', '.join(PRESETS)}); "
                                                   "'default' builds the shipped model.")] = None,
     test: Annotated[Optional[list[str]], typer.Option("--test", help="Held-out datasets scored for the model card.")] = None,
+    text: Annotated[Optional[list[str]], typer.Option("--text", help="Also fit a model for plain-text pages on these "
+                                                      "datasets, e.g. dragnet:train@text (labeled HTML rendered to text).")] = None,
+    text_test: Annotated[Optional[list[str]], typer.Option("--text-test", help="Held-out data for the text model.")] = None,
     max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = 300,
     datasets: DatasetsOption = None,
 ) -> None:
@@ -127,20 +130,24 @@ def train(
 
     with _clear_errors():
         specs, test_specs = list(data or []), list(test or [])
+        text_specs, text_test_specs = list(text or []), list(text_test or [])
         if preset:
             if preset not in PRESETS:
                 raise TrainingError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
-            specs, test_specs = specs or PRESETS[preset]["train"], test_specs or PRESETS[preset]["test"]
+            recipe = PRESETS[preset]
+            specs, test_specs = specs or recipe["train"], test_specs or recipe["test"]
+            text_specs, text_test_specs = text_specs or recipe["text"], text_test_specs or recipe["text_test"]
         if not specs:
             raise TrainingError("name the training data (e.g. `winnow train dragnet:train`) or a --preset")
-        model = train_model(specs, test_specs, datasets, max_iter=max_iter, log=lambda m: err.print(m, highlight=False))
+        model = train_model(specs, test_specs, datasets, text_specs, text_test_specs, max_iter=max_iter,
+                            log=lambda m: err.print(m, highlight=False))
         model.save(output)
         card_path = output.with_name(output.name.removesuffix(".joblib") + ".card.json")
         card_path.write_text(_json(model.card))
     err.print(f"wrote {output} and {card_path}", highlight=False)
-    tokens = model.card["metrics"].get("tokens", {})
-    for part, scores in tokens.items():
-        err.print(f"{', '.join(test_specs)} {part} token F1: {scores['f1']:.3f} over {scores['pages']} pages")
+    for metrics in (model.card["metrics"], (model.card.get("text_model") or {}).get("metrics", {})):
+        for part, scores in metrics.get("tokens", {}).items():
+            err.print(f"{', '.join(metrics['data'])} {part} token F1: {scores['f1']:.3f} over {scores['pages']} pages")
 
 
 @app.command()
@@ -180,7 +187,30 @@ def info(model: ModelOption = None,
     for row in card["training_data"]["datasets"]:
         console.print(f"  trained on {row['dataset']}: {row['pages']:,} pages, blocks {row['blocks']}; "
                       f"licence: {row['license']}", highlight=False)
-    for part, scores in card.get("metrics", {}).get("tokens", {}).items():
-        console.print(f"  {', '.join(card['metrics']['data'])} {part} token F1 {scores['f1']:.3f} "
-                      f"(P {scores['precision']:.3f}, R {scores['recall']:.3f}, {scores['pages']} pages)")
+    text_card = card.get("text_model") or {}
+    for row in (text_card.get("training_data") or {}).get("datasets", []):
+        console.print(f"  text model trained on {row['dataset']}: {row['pages']:,} pages rendered to text", highlight=False)
+    for metrics in (card.get("metrics", {}), text_card.get("metrics", {})):
+        for part, scores in metrics.get("tokens", {}).items():
+            console.print(f"  {', '.join(metrics['data'])} {part} token F1 {scores['f1']:.3f} "
+                          f"(P {scores['precision']:.3f}, R {scores['recall']:.3f}, {scores['pages']} pages)")
     console.print(f"versions: {card.get('versions')}", highlight=False)
+
+
+@app.command()
+def render(
+    page: Annotated[str, typer.Argument(help="An HTML page (file, .gz, or - for stdin).")],
+    labels: Annotated[bool, typer.Option("--labels", help="Prefix each line with its label and a tab (winnow's "
+                                         "native labeled text format): the page's own data-label attributes "
+                                         "where it has them, else the model's prediction.")] = False,
+    model: ModelOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Render an HTML page to plain text, one block per line, as a browser's text view would."""
+    from winnow.render import render_page
+
+    with _clear_errors():
+        loaded = load_model(model) if labels else None
+        text = render_page(read_page(page, "html"), loaded, with_labels=labels)
+        with open_output(output) as out:
+            out.write(text)

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from winnow.stopwords import STOPWORDS
 
+FEATURES_VERSION = 2  # bump when features change: models fitted on other features cannot be used
 _WORD = r"[^\W_]+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
 CUES = {
@@ -28,17 +29,19 @@ CUES = {
     "bullet": r"^\s*(?:[•·*\-–»›>|]|\d+[.)])\s",
     "url": r"^\s*(?:https?://|www\.)\S+\s*$",
     "separators": r"[|·»›•]",
+    "counter": r"\b(?:comments?|replies|views|shares|likes)\s*[/:(]?\s*\d+|\b\d+\s+(?:comments?|replies|views|shares)\b",
+    "image_url": r"^\S+\.(?:jpe?g|png|gif|webp|svg)\b|^https?://\S*(?:img|image|photo|media)\S*$",
 }
 TAGS = ("p div li td th h1 h2 h3 h4 h5 h6 span a article section blockquote pre dd dt option figcaption "
         "caption label button form table tr ul ol br body header footer nav aside main center font").split()
 PATH_MARKERS = ("article main aside nav footer header form li table blockquote ul ol dl section center "
                 "font b strong em a").split()
 TEXT_FEATURES = ["chars", "words", "word_len", "sentences", "ends_punct", "punct", "digits", "upper",
-                 "capitalized", "stopwords", "cjk", "link_density", "density"] + list(CUES)
-CONTEXT_FEATURES = ["words", "link_density", "stopwords", "punct", "ends_punct", "density"]
+                 "capitalized", "stopwords", "cjk", "link_density", "density", "indent", "caps_line"] + list(CUES)
+CONTEXT_FEATURES = ["words", "link_density", "stopwords", "punct", "ends_punct", "density", "indent", "ago", "bullet"]
 
 
-def text_features(text: pd.Series, link_chars: pd.Series) -> pd.DataFrame:
+def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> pd.DataFrame:
     """Per-block numbers that need only the block's text."""
     chars = text.str.len().astype("float32")
     safe_chars = chars.clip(lower=1)
@@ -64,6 +67,8 @@ def text_features(text: pd.Series, link_chars: pd.Series) -> pd.DataFrame:
         "cjk": cjk / safe_chars,
         "link_density": link_chars / safe_chars,
         "density": n_tokens / np.ceil(safe_chars / 80),
+        "indent": indent,
+        "caps_line": ((text.str.count(r"[a-z]") == 0) & (text.str.count(r"[A-Z]") >= 2)).astype("float32"),
     }, index=text.index)
     for name, pattern in CUES.items():
         out[name] = lower.str.count(pattern)
@@ -156,13 +161,13 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def _numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         blocks = blocks.reset_index(drop=True)
-        numbers = text_features(blocks["text"], blocks["link_chars"])
+        numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
         return pd.concat([numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context),
                           dom_features(blocks)], axis=1)
 
     def _numeric_names(self, empty: pd.DataFrame) -> list[str]:
         example = pd.DataFrame({"page": ["p"], "text": ["x"], "link_chars": [0], "tag": ["p"], "path": ["p"],
-                                "depth": [1]})
+                                "depth": [1], "indent": [0]})
         return list(self._numbers(example).columns)
 
     def transform(self, blocks: pd.DataFrame) -> np.ndarray:

@@ -1,6 +1,8 @@
 """The model: a scikit-learn pipeline over the blocks table, saved with its model card.
 
-A model file is a joblib pickle of {"format", "card", "pipeline"}. Loading a pickle runs code: load
+A model holds two pipelines: one for HTML pages and, optionally, one for plain-text pages (trained on
+labeled HTML pages rendered to text); each block goes to the pipeline of its page's kind. A model file is
+a joblib pickle of {"format", "card", "pipeline", "text_pipeline"}. Loading a pickle runs code: load
 only model files you trust.
 """
 
@@ -19,7 +21,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
-from winnow.features import BlockFeatures
+from winnow.features import FEATURES_VERSION, BlockFeatures
 from winnow.pages import Page, as_page
 from winnow.segment import LABELS, segment
 
@@ -53,22 +55,34 @@ def _version(package: str) -> str:
 
 
 class WinnowModel:
-    """A fitted pipeline and its card, with the verbs users need: predict blocks, extract pages."""
+    """Fitted pipelines and their card, with the verbs users need: predict blocks, extract pages."""
 
-    def __init__(self, pipeline: Pipeline, card: dict | None = None):
+    def __init__(self, pipeline: Pipeline, card: dict | None = None, text_pipeline: Pipeline | None = None):
         self.pipeline = pipeline
         self.card = card or {}
+        self.text_pipeline = text_pipeline
 
     @property
     def labels(self) -> list[str]:
         return [str(c) for c in self.pipeline.classes_]
+
+    def _proba(self, pipeline: Pipeline, blocks: pd.DataFrame) -> np.ndarray:
+        """Probabilities in the column order of `self.labels`, whatever the pipeline's own order."""
+        proba = pipeline.predict_proba(blocks)
+        order = [str(c) for c in pipeline.classes_]
+        return np.column_stack([proba[:, order.index(lab)] if lab in order else np.zeros(len(blocks))
+                                for lab in self.labels])
 
     def label_blocks(self, blocks: pd.DataFrame) -> pd.DataFrame:
         """The blocks table with `predicted` and one `proba_<label>` column per label added."""
         blocks = blocks.reset_index(drop=True)
         if blocks.empty:
             return blocks.assign(predicted=pd.Series(dtype=str), **{f"proba_{lab}": pd.Series(dtype=float) for lab in LABELS})
-        proba = self.pipeline.predict_proba(blocks)
+        proba = np.zeros((len(blocks), len(self.labels)))
+        is_text = (blocks["tag"] == "").to_numpy() if self.text_pipeline is not None else np.zeros(len(blocks), bool)
+        for rows, pipeline in ((~is_text, self.pipeline), (is_text, self.text_pipeline)):
+            if rows.any():
+                proba[rows] = self._proba(pipeline, blocks[rows])
         columns = {f"proba_{label}": proba[:, i] for i, label in enumerate(self.labels)}
         predicted = np.asarray(self.labels)[proba.argmax(axis=1)]
         return blocks.assign(predicted=predicted, **columns)
@@ -91,7 +105,9 @@ class WinnowModel:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         scratch = path.with_name(path.name + ".tmp")
-        joblib.dump({"format": MODEL_FORMAT, "card": self.card, "pipeline": self.pipeline}, scratch, compress=3)
+        joblib.dump({"format": MODEL_FORMAT, "features_version": FEATURES_VERSION, "card": self.card,
+                     "pipeline": self.pipeline,
+                     "text_pipeline": self.text_pipeline}, scratch, compress=3)
         scratch.replace(path)
         return path
 
@@ -118,4 +134,8 @@ def load_model(path: str | Path | None = None) -> WinnowModel:
     if any(issubclass(w.category, InconsistentVersionWarning) for w in caught) or saved_with != sklearn.__version__:
         raise ModelError(f"{path}: saved with scikit-learn {saved_with}, but {sklearn.__version__} is installed: "
                          f"run `pip install scikit-learn=={saved_with}` or retrain the model")
-    return WinnowModel(stored["pipeline"], stored["card"])
+    if stored.get("features_version") != FEATURES_VERSION:
+        made_by = stored["card"].get("versions", {}).get("winnow", "unknown")
+        raise ModelError(f"{path}: made by winnow {made_by} with other block features than this winnow "
+                         f"({_version('winnow')}) computes: retrain the model, or install winnow=={made_by}")
+    return WinnowModel(stored["pipeline"], stored["card"], stored.get("text_pipeline"))

@@ -7,7 +7,8 @@ One row per block, in page order. Columns (see BLOCK_COLUMNS):
   link_chars        characters of the text that sit inside <a>
   classid           class/id tokens of the block element and its parent ("near")
   ancestor_classid  class/id tokens of all further ancestors
-  gold              a label written into the page (data-label), else ""
+  indent            leading spaces of a text page's line (0 for HTML)
+  gold              a label written into the page (data-label, or a text line's label), else ""
 
 HTML and text pages differ only here: text pages have one block per non-empty
 line and empty DOM columns.
@@ -23,7 +24,8 @@ from lxml import etree, html
 from winnow.pages import Page
 
 LABELS = ("content", "comment", "chrome")
-BLOCK_COLUMNS = ["page", "index", "text", "tag", "path", "depth", "link_chars", "classid", "ancestor_classid", "gold"]
+BLOCK_COLUMNS = ["page", "index", "text", "tag", "path", "depth", "link_chars", "classid", "ancestor_classid", "indent",
+                 "gold"]
 LABEL_ATTRIBUTE = "data-label"
 MAX_BLOCKS = 50_000  # blocks kept per page; the rest of a huge page is dropped
 
@@ -67,9 +69,10 @@ def segment_text(text: str) -> list[tuple]:
     for line in text.splitlines():
         label, tab, rest = line.partition("\t")
         gold = label.strip() if tab and label.strip() in LABELS else ""
-        line = _WHITESPACE.sub(" ", rest if gold else line).strip()
+        raw = (rest if gold else line).expandtabs(4)
+        line = _WHITESPACE.sub(" ", raw).strip()
         if line:
-            rows.append((line, "", "", 0, 0, "", "", gold))
+            rows.append((line, "", "", 0, 0, "", "", len(raw) - len(raw.lstrip()), gold))
     return rows[:MAX_BLOCKS]
 
 
@@ -152,7 +155,7 @@ def _walk(root: etree._Element, images: bool = False) -> list[tuple]:
             far = " ".join(o.tokens for o in stack[:-2] if o.tokens)
             label = next((o.label for o in reversed(stack) if o.label), "")
             rows.append((text, owner.tag if owner else "", path, len(stack), min(link_chars, len(text)),
-                         near, far, label))
+                         near, far, 0, label))
         parts.clear()
         link_chars = 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
+from winnow.render import as_labeled_text_page
 from winnow.segment import LABELS, segment
 from winnow.train.align import align_labels, coverage
 from winnow.train.datasets import PUBLIC_DATASETS, DatasetError, GoldPage, cache_dir, iter_dataset
@@ -23,20 +24,31 @@ from winnow.train.datasets import PUBLIC_DATASETS, DatasetError, GoldPage, cache
 CORPUS_VERSION = 2
 
 
-def label_page(gold: GoldPage) -> tuple[pd.DataFrame, dict]:
-    """The labeled blocks of one page and its alignment report."""
-    blocks = segment(gold.page)
+def _native_labels(page_id: str, blocks: pd.DataFrame) -> list[str]:
+    unknown = sorted(set(blocks["gold"]) - set(LABELS) - {""})
+    if unknown:
+        raise DatasetError(f"{page_id}: unknown labels {unknown} (use {', '.join(LABELS)})")
+    return blocks["gold"].where(blocks["gold"] != "", "chrome").tolist()
+
+
+def label_page(gold: GoldPage, as_text: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The labeled blocks of one page and its alignment report.
+
+    With `as_text`, an HTML page is first labeled, then rendered to text with its labels kept per line:
+    training and test data for the text model.
+    """
+    blocks = segment(gold.page, images=as_text)
     texts = blocks["text"].tolist()
     if gold.native:
-        unknown = sorted(set(blocks["gold"]) - set(LABELS) - {""})
-        if unknown:
-            raise DatasetError(f"{gold.page.id}: unknown labels {unknown} (use {', '.join(LABELS)})")
-        labels = blocks["gold"].where(blocks["gold"] != "", "chrome").tolist()
+        labels = _native_labels(gold.page.id, blocks)
         # The gold text of a natively labeled page is the text of its labeled blocks.
         gold = GoldPage(gold.page, gold.dataset, gold.group, *(
             "\n".join(t for t, lab in zip(texts, labels) if lab == part) for part in ("content", "comment")), native=True)
     else:
         labels = align_labels(texts, gold.gold_content, gold.gold_comments)
+    if as_text and gold.page.kind == "html":
+        blocks = segment(as_labeled_text_page(gold.page.id, blocks.assign(label=labels)))
+        texts, labels = blocks["text"].tolist(), _native_labels(gold.page.id, blocks)
     blocks = blocks.assign(label=labels, dataset=gold.dataset, group=gold.group)
     report = {
         "page": gold.page.id, "dataset": gold.dataset, "group": gold.group, "blocks": len(blocks),
@@ -47,21 +59,27 @@ def label_page(gold: GoldPage) -> tuple[pd.DataFrame, dict]:
     return blocks, report
 
 
-def _label_all(golds: list[GoldPage], jobs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    results = joblib.Parallel(n_jobs=jobs, batch_size=16)(joblib.delayed(label_page)(g) for g in golds)
+def _label_all(golds: list[GoldPage], jobs: int, as_text: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    results = joblib.Parallel(n_jobs=jobs, batch_size=16)(joblib.delayed(label_page)(g, as_text) for g in golds)
     blocks = pd.concat([b for b, _ in results], ignore_index=True) if results else pd.DataFrame()
     return blocks, pd.DataFrame([r for _, r in results])
 
 
 def load_dataset(spec: str, datasets_dir: Path | None = None, jobs: int | None = None,
                  use_cache: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Labeled blocks and page reports of one dataset spec (cached for public sets)."""
+    """Labeled blocks and page reports of one dataset spec (cached for public sets).
+
+    A spec ending in `@text` gives the pages rendered to plain text (see winnow.render).
+    """
     jobs = jobs or os.cpu_count() or 1
     cacheable = use_cache and spec.partition(":")[0] in PUBLIC_DATASETS
     cached = cache_dir() / "corpus" / f"{spec.replace(':', '-')}-v{CORPUS_VERSION}.joblib"
     if cacheable and cached.exists():
         return joblib.load(cached)
-    tables = _label_all(list(iter_dataset(spec, datasets_dir)), jobs)
+    base, _, mode = spec.partition("@")
+    if mode not in ("", "text"):
+        raise DatasetError(f"{spec}: unknown rendering @{mode} (only @text)")
+    tables = _label_all(list(iter_dataset(base, datasets_dir)), jobs, as_text=mode == "text")
     if cacheable:
         cached.parent.mkdir(parents=True, exist_ok=True)
         scratch = cached.with_suffix(".tmp")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sklearn.pipeline import Pipeline
+
 from winnow.model import WinnowModel, library_versions, make_pipeline
 from winnow.segment import LABELS
 from winnow.train.corpus import load_corpus
@@ -15,7 +17,8 @@ from winnow.train.datasets import COMMENT_LABELED, LICENSES
 
 # `winnow train --preset NAME`: what the shipped default model is built from, and what it is scored on.
 PRESETS = {
-    "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval"], "test": ["dragnet:test"]},
+    "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval"], "test": ["dragnet:test"],
+                "text": ["dragnet:train@text", "wcxb-dev@text", "cleaneval@text"], "text_test": ["dragnet:test@text"]},
 }
 
 
@@ -65,12 +68,9 @@ def dataset_summary(blocks: pd.DataFrame, pages: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
-          max_iter: int = 300, learning_rate: float = 0.1, max_leaf_nodes: int = 63, max_class_tokens: int = 200,
-          context: int = 2, log=print) -> WinnowModel:
-    """Fit a model on the dataset specs; score it on `test_specs` (never trained on) for the card."""
-    from winnow.train.evaluate import evaluate
-
+def fit_pipeline(specs: list[str], test_specs: list[str], datasets_dir: Path | None, params: dict,
+                 log=print) -> tuple[Pipeline, dict]:
+    """Fit one pipeline on the dataset specs; return it with its part of the model card."""
     started = time.perf_counter()
     blocks, pages = load_corpus(specs, datasets_dir)
     check_training_data(blocks)
@@ -78,26 +78,51 @@ def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: P
     if overlap:
         raise TrainingError(f"{len(overlap)} test pages are also in the training data, e.g. {sorted(overlap)[0]}")
     blocks = drop_unlabeled_comments(blocks, log=log)
-    log(f"fitting on {len(pages):,} pages, {len(blocks):,} blocks")
+    log(f"fitting on {', '.join(specs)}: {len(pages):,} pages, {len(blocks):,} blocks")
+    pipeline = make_pipeline(**params).fit(blocks, blocks["label"])
+    features = pipeline.named_steps["features"].get_feature_names_out()
+    card = {
+        "training_data": {"specs": specs, "datasets": dataset_summary(blocks, pages)},
+        "classifier": type(pipeline.named_steps["classifier"]).__name__,
+        "features": {"count": len(features), "names": [str(f) for f in features]},
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    return pipeline, card
+
+
+def _metrics(model: WinnowModel, test_specs: list[str], datasets_dir: Path | None, log) -> dict:
+    from winnow.train.evaluate import evaluate
+
+    if not test_specs:
+        return {}
+    log(f"scoring on {', '.join(test_specs)}")
+    report = evaluate(model, test_specs, datasets_dir)
+    return {"data": test_specs, "tokens": report["tokens"], "blocks": report["blocks"]["per_label"]}
+
+
+def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
+          text_specs: list[str] | None = None, text_test_specs: list[str] | None = None,
+          max_iter: int = 300, learning_rate: float = 0.1, max_leaf_nodes: int = 63, max_class_tokens: int = 200,
+          context: int = 2, log=print) -> WinnowModel:
+    """Fit a model on the dataset specs, and a text model on `text_specs` (e.g. "dragnet:train@text").
+
+    Each is scored on its test specs (never trained on) for the model card.
+    """
     params = dict(max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
                   max_class_tokens=max_class_tokens, context=context)
-    pipeline = make_pipeline(**params).fit(blocks, blocks["label"])
-    fit_seconds = time.perf_counter() - started
-    features = pipeline.named_steps["features"].get_feature_names_out()
+    pipeline, html_card = fit_pipeline(specs, test_specs or [], datasets_dir, params, log)
+    text_pipeline, text_card = (fit_pipeline(text_specs, text_test_specs or [], datasets_dir, params, log)
+                                if text_specs else (None, None))
     card = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": [str(c) for c in pipeline.classes_],
-        "training_data": {"specs": specs, "datasets": dataset_summary(blocks, pages)},
         "params": params,
-        "classifier": type(pipeline.named_steps["classifier"]).__name__,
-        "features": {"count": len(features), "names": [str(f) for f in features]},
         "versions": library_versions(),
-        "training_seconds": round(fit_seconds, 1),
-        "metrics": {},
+        **html_card,
+        "text_model": text_card,
     }
-    model = WinnowModel(pipeline, card)
-    if test_specs:
-        log(f"scoring on {', '.join(test_specs)}")
-        report = evaluate(model, test_specs, datasets_dir)
-        card["metrics"] = {"data": test_specs, "tokens": report["tokens"], "blocks": report["blocks"]["per_label"]}
+    model = WinnowModel(pipeline, card, text_pipeline)
+    card["metrics"] = _metrics(model, test_specs or [], datasets_dir, log)
+    if text_card is not None:
+        text_card["metrics"] = _metrics(model, text_test_specs or [], datasets_dir, log)
     return model
