@@ -86,7 +86,6 @@ def test_decode_wrong_utf8_declaration_still_recovers_latin_letters():
     "  <html><body><p>hello</p></body></html>",
     "<div>fragment</div>",
     "<P>Upper case paragraph",
-    "some leading words then <table><tr><td>cell</td></tr></table>",
 ])
 def test_detect_kind_html(text):
     assert detect_kind(text) == "html"

@@ -210,7 +210,6 @@ def render(
     from winnow.render import render_page
 
     with _clear_errors():
-        loaded = load_model(model) if labels else None
-        text = render_page(read_page(page, "html"), loaded, with_labels=labels)
+        text = render_page(read_page(page, "html"), labels, get_model=lambda: load_model(model))
         with open_output(output) as out:
             out.write(text)

@@ -21,12 +21,14 @@ _WORD = r"[^\W_]+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
 CUES = {
     "date": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d\d-\d\d\b",
-    "ago": r"\b\d+\s*(?:sec|second|min|minute|hr|hour|day|week|month|year)s?\s+ago\b|\byesterday\b|\bjust now\b",
+    # No \b before the number: renderers glue fields ("Source3 days ago").
+    "ago": r"(?:\d+|\ban?|\bone)\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?"
+           r"|y|yrs?|years?)\s+ago\b|\byesterday\b|\bjust now\b",
     "time": r"\b\d{1,2}:\d\d\b",
     "comment_cue": r"\breply\b|\bsays?:|\bwrote:|\bcomments?\b|\breport abuse\b|\bpermalink\b|\bflag\b|\blikes?\b",
     "chrome_cue": r"©|\bcopyright\b|\ball rights reserved\b|\bprivacy\b|\bterms\b|\bcookies?\b|\bsubscribe\b|\bsign (?:in|up)\b|\blog ?in\b|\bshare\b|\btweet\b|\bfollow us\b|\badvertis|\brelated\b|\bread more\b|\bmore from\b|\bnewsletter\b",
     "byline": r"^\s*(?:by|posted by|written by|von|par|por)\s",
-    "bullet": r"^\s*(?:[•·*\-–»›>|]|\d+[.)])\s",
+    "bullet": r"^\s*(?:[•·◦▪*\-–»›>|]|\d+[.)])\s",
     "url": r"^\s*(?:https?://|www\.)\S+\s*$",
     "separators": r"[|·»›•]",
     "counter": r"\b(?:comments?|replies|views|shares|likes)\s*[/:(]?\s*\d+|\b\d+\s+(?:comments?|replies|views|shares)\b",

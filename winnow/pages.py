@@ -11,6 +11,7 @@ import codecs
 import gzip
 import re
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +26,7 @@ PAGE_SUFFIXES = HTML_SUFFIXES + TEXT_SUFFIXES
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""", re.I)
-_HTML_START = re.compile(
-    r"<\s*(!doctype\s+html|html|head|body|meta|title|div|p|table|script|span|a\s|br)\b", re.I
-)
+_HTML_MARKERS = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|meta)\b", re.I)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -94,9 +93,12 @@ def _lookup(name: str | None) -> str | None:
 
 
 def detect_kind(text: str) -> str:
-    """'html' when the start of the text looks like markup, else 'text'."""
+    """'html' when the text starts with markup or has document tags near its start, else 'text'.
+
+    A tag named in prose ("wrap it in a <p> element") does not make a text page HTML.
+    """
     head = text[:5000]
-    return "html" if _HTML_START.search(head) else "text"
+    return "html" if head.lstrip("\ufeff \t\r\n").startswith("<") or _HTML_MARKERS.search(head) else "text"
 
 
 def read_bytes(path: str | Path, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
@@ -111,7 +113,7 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
         else:
             with open(name, "rb") as handle:
                 data = handle.read(max_bytes + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError
         raise PageError(f"{name}: cannot read: {error}") from error
     if len(data) > max_bytes:
         raise PageError(f"{name}: larger than the {max_bytes:,}-byte page limit")

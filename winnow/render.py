@@ -75,14 +75,14 @@ def render_blocks(page_id: str, blocks: pd.DataFrame, style: RenderStyle | None 
     return render_lines(blocks, style or random_style(rng), rng)
 
 
-def render_page(page: Page, model=None, with_labels: bool = False) -> str:
-    """`winnow render`: a page as text; with labels from its data-label attributes, else from `model`."""
+def render_page(page: Page, with_labels: bool = False, get_model=None) -> str:
+    """`winnow render`: a page as text; labels from its data-label attributes, else from `get_model()`."""
     blocks = segment(page, images=True)
     if with_labels:
         if (blocks["gold"] != "").any():
             blocks = blocks.assign(label=blocks["gold"].where(blocks["gold"] != "", "chrome"))
         else:
-            blocks = blocks.assign(label=model.label_blocks(blocks)["predicted"])
+            blocks = blocks.assign(label=get_model().label_blocks(blocks)["predicted"])
     return format_lines(render_blocks(page.id, blocks), with_labels)
 
 

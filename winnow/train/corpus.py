@@ -21,7 +21,8 @@ from winnow.segment import LABELS, segment
 from winnow.train.align import align_labels, coverage
 from winnow.train.datasets import PUBLIC_DATASETS, DatasetError, GoldPage, cache_dir, iter_dataset
 
-CORPUS_VERSION = 2
+CORPUS_VERSION = 3
+TEXT_SUFFIX = "@text"  # "dragnet:test@text": the pages rendered to plain text
 
 
 def _native_labels(page_id: str, blocks: pd.DataFrame) -> list[str]:
@@ -72,14 +73,13 @@ def load_dataset(spec: str, datasets_dir: Path | None = None, jobs: int | None =
     A spec ending in `@text` gives the pages rendered to plain text (see winnow.render).
     """
     jobs = jobs or os.cpu_count() or 1
-    cacheable = use_cache and spec.partition(":")[0] in PUBLIC_DATASETS
+    cacheable = use_cache and spec.removesuffix(TEXT_SUFFIX).partition(":")[0] in PUBLIC_DATASETS
     cached = cache_dir() / "corpus" / f"{spec.replace(':', '-')}-v{CORPUS_VERSION}.joblib"
     if cacheable and cached.exists():
         return joblib.load(cached)
-    base, _, mode = spec.partition("@")
-    if mode not in ("", "text"):
-        raise DatasetError(f"{spec}: unknown rendering @{mode} (only @text)")
-    tables = _label_all(list(iter_dataset(base, datasets_dir)), jobs, as_text=mode == "text")
+    as_text = spec.endswith(TEXT_SUFFIX)
+    base = spec.removesuffix(TEXT_SUFFIX)
+    tables = _label_all(list(iter_dataset(base, datasets_dir)), jobs, as_text)
     if cacheable:
         cached.parent.mkdir(parents=True, exist_ok=True)
         scratch = cached.with_suffix(".tmp")
