@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import os
 import re
 import sys
 import zlib
@@ -159,6 +160,15 @@ def iter_page_paths(inputs: list[str]) -> list[str]:
         if item == "-" or not path.is_dir():
             paths.append(item)
             continue
-        found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
-        paths.extend(found)
+        paths.extend(_walk_directory(path))
     return paths
+
+
+def _walk_directory(root: Path) -> list[str]:
+    """Page files below `root`, sorted. Symlinked directories are not followed (no loops); a directory
+    that cannot be listed is yielded as a path of its own, so the batch reports it as a failure."""
+    found: list[str] = []
+    unreadable: list[str] = []
+    for folder, _, files in os.walk(root, onerror=lambda error: unreadable.append(error.filename)):
+        found.extend(os.path.join(folder, name) for name in files if name.lower().endswith(PAGE_SUFFIXES))
+    return sorted(found) + sorted(unreadable)

@@ -1,0 +1,176 @@
+"""Dirty input: pages generated here that must give a clear error or a sane result, never a traceback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from winnow.cli import app
+from winnow.features import BlockFeatures
+from winnow.pages import Page, PageError, decode, page_from_bytes, read_page
+from winnow.segment import BLOCK_COLUMNS, segment
+
+runner = CliRunner()
+
+TAGS = ["div", "p", "span", "a", "li", "ul", "h1", "td", "tr", "table", "br", "script", "style", "b", "article"]
+
+
+@st.composite
+def html_fragments(draw, depth=0):
+    """Random, often malformed, markup: tags opened and not closed, attributes, entities, text."""
+    parts = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["text", "open", "close", "entity", "nest"]))
+        if kind == "text":
+            parts.append(draw(st.text(max_size=40)))
+        elif kind == "open":
+            tag = draw(st.sampled_from(TAGS))
+            attrs = draw(st.sampled_from(["", ' class="comment-body"', " hidden", ' style="display:none"',
+                                          ' data-label="content"', ' id="nav"']))
+            parts.append(f"<{tag}{attrs}>")
+        elif kind == "close":
+            parts.append(f"</{draw(st.sampled_from(TAGS))}>")
+        elif kind == "entity":
+            parts.append(draw(st.sampled_from(["&amp;", "&#0;", "&#x110000;", "&nbsp;", "&bogus;", "&#65;"])))
+        elif depth < 3:
+            parts.append(draw(html_fragments(depth=depth + 1)))
+    return "".join(parts)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(html_fragments())
+def test_html_segmentation_never_raises_and_keeps_invariants(markup):
+    blocks = segment(Page("random", markup, "html"))
+    assert list(blocks.columns) == BLOCK_COLUMNS
+    assert blocks["index"].tolist() == list(range(len(blocks)))
+    assert all(text == text.strip() and text for text in blocks["text"])
+    assert (blocks["link_chars"] <= blocks["text"].str.len()).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_text_segmentation_never_raises_and_keeps_invariants(text):
+    blocks = segment(Page("random", text, "text"))
+    assert list(blocks.columns) == BLOCK_COLUMNS
+    assert all(t and t == t.strip() and "\n" not in t for t in blocks["text"])
+    assert len(blocks) <= len([line for line in text.splitlines() if line.strip()])
+
+
+@pytest.fixture(scope="module")
+def fitted_features():
+    pages = [Page(f"p{i}", f"<div class='nav'><p>Item {i}</p></div><article><p>{'word ' * (i + 3)}.</p></article>", "html")
+             for i in range(8)]
+    import pandas as pd
+    return BlockFeatures().fit(pd.concat([segment(p) for p in pages], ignore_index=True))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(html_fragments())
+def test_feature_table_shape_is_fixed_and_finite(fitted_features, markup):
+    blocks = segment(Page("random", markup, "html"))
+    matrix = fitted_features.transform(blocks)
+    assert matrix.shape == (len(blocks), len(fitted_features.get_feature_names_out()))
+    assert np.isfinite(matrix).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_decoding_any_bytes_never_raises(data):
+    text = decode(data)
+    assert isinstance(text, str)
+    try:
+        page = page_from_bytes(data, "bytes")
+    except PageError as error:
+        assert str(error).startswith("bytes: ")
+    else:
+        assert page.kind in ("html", "text")
+
+
+# ------------------------------------------------------------ bad pages in a batch, one test each
+
+GOOD = "<html><head><title>Good</title></head><body><article><p>" + "A sentence of good text. " * 20 + "</p></article></body></html>"
+
+
+def _bad_pages(tmp_path):
+    """name -> (file path, expected phrase in the failure message or None for a sane empty result)."""
+    cases = {}
+
+    def write(name, data: bytes, expect):
+        path = tmp_path / name
+        path.write_bytes(data)
+        cases[name] = (path, expect)
+
+    write("empty.html", b"", None)
+    noise = bytes(random.Random(0).randrange(1, 256) for _ in range(3000))
+    write("garbage.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + noise, "binary data")
+    full = gzip.compress(GOOD.encode())
+    write("truncated.html.gz", full[: len(full) // 2], "cannot read")
+    write("corrupt.html.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"zz" * 50, "cannot read")
+    write("notext.html", b"<html><body><div><img src=a.png></div></body></html>", None)
+    write("utf16.html", "\ufeff<html><body><p>caf\u00e9 text</p></body></html>".encode("utf-16"), None)
+    write("lying-charset.html", b'<meta charset="utf-8"><p>caf\xe9 cr\xe8me</p>', None)
+    return cases
+
+
+@pytest.fixture
+def bad_batch(tmp_path):
+    cases = _bad_pages(tmp_path)
+    good_first, good_last = tmp_path / "a_good.html", tmp_path / "z_good.html"
+    good_first.write_text(GOOD)
+    good_last.write_text(GOOD)
+    return cases, [good_first, *[p for p, _ in cases.values()], good_last]
+
+
+def test_each_bad_page_is_reported_and_good_pages_come_out(bad_batch, tiny_model_path, tmp_path):
+    cases, paths = bad_batch
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["extract", *map(str, paths), "--model", str(tiny_model_path), "-o", str(out)])
+    failing = {name for name, (_, expect) in cases.items() if expect}
+    assert result.exit_code == (1 if failing else 0), result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    pages = [r["page"] for r in records]
+    assert str(paths[0]) in pages and str(paths[-1]) in pages
+    good = [r for r in records if r["page"] in (str(paths[0]), str(paths[-1]))]
+    assert all("good text" in r["text"] for r in good)
+    for name, (path, expect) in cases.items():
+        if expect:
+            line = next(line for line in result.stderr.splitlines() if str(path) in line)
+            assert expect in line
+            assert str(path) not in pages
+        else:
+            assert str(path) in pages
+
+
+def test_lying_charset_falls_back(tmp_path):
+    path = tmp_path / "lie.html"
+    path.write_bytes(b'<meta charset="utf-8"><p>caf\xe9 cr\xe8me</p>')
+    assert "café crème" in read_page(path).text
+
+
+def test_gzip_bomb_is_capped(tmp_path):
+    path = tmp_path / "bomb.html.gz"
+    with gzip.open(path, "wb") as handle:
+        chunk = b"<p>" + b"a" * (1 << 20)
+        for _ in range(30):
+            handle.write(chunk)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(PageError, match=r"bomb\.html\.gz: larger than"):
+        read_page(path, max_bytes=10_000_000)
+
+
+def test_very_deep_page_keeps_its_text():
+    markup = "<html><body>" + "<div>x " * 20_000 + "<p>the end</p></body></html>"  # far past libxml2's depth 2048
+    blocks = segment(Page("deep", markup, "html"))
+    assert blocks["text"].iloc[-1] == "the end"
+
+
+def test_one_huge_text_line():
+    blocks = segment(Page("line", "word " * 2_000_000, "text"))
+    assert len(blocks) == 1
