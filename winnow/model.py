@@ -33,7 +33,7 @@ class ModelError(RuntimeError):
     """A model file that cannot be used; the message says what to do."""
 
 
-def make_pipeline(max_iter: int = 300, learning_rate: float = 0.1, max_leaf_nodes: int = 63,
+def make_pipeline(max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 63,
                   max_class_tokens: int = 200, context: int = 2, random_state: int = 0) -> Pipeline:
     classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
                                                 max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,

@@ -18,7 +18,7 @@ from winnow.train.datasets import COMMENT_LABELED, LICENSES
 # `winnow train --preset NAME`: what the shipped default model is built from, and what it is scored on.
 PRESETS = {
     "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval"], "test": ["dragnet:test"],
-                "text": ["dragnet:train@text", "wcxb-dev@text", "cleaneval@text"], "text_test": ["dragnet:test@text"]},
+                "text": ["dragnet:train@text", "wcxb-dev@text"], "text_test": ["dragnet:test@text"]},
 }
 
 
@@ -102,7 +102,7 @@ def _metrics(model: WinnowModel, test_specs: list[str], datasets_dir: Path | Non
 
 def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
           text_specs: list[str] | None = None, text_test_specs: list[str] | None = None,
-          max_iter: int = 300, learning_rate: float = 0.1, max_leaf_nodes: int = 63, max_class_tokens: int = 200,
+          max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 63, max_class_tokens: int = 200,
           context: int = 2, log=print) -> WinnowModel:
     """Fit a model on the dataset specs, and a text model on `text_specs` (e.g. "dragnet:train@text").
 
