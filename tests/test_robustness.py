@@ -174,3 +174,12 @@ def test_very_deep_page_keeps_its_text():
 def test_one_huge_text_line():
     blocks = segment(Page("line", "word " * 2_000_000, "text"))
     assert len(blocks) == 1
+
+
+def test_million_tiny_elements_are_bounded():
+    from winnow.segment import MAX_ELEMENTS
+
+    markup = "<html><body><p>first paragraph</p>" + "<span>a</span>" * 1_000_000 + "</body></html>"
+    blocks = segment(Page("many", markup, "html"))
+    assert blocks["text"].iloc[0] == "first paragraph"
+    assert blocks["text"].str.len().sum() < MAX_ELEMENTS + 100  # the walk stopped at the element limit

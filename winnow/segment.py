@@ -28,6 +28,7 @@ BLOCK_COLUMNS = ["page", "index", "text", "tag", "path", "depth", "link_chars", 
                  "gold"]
 LABEL_ATTRIBUTE = "data-label"
 MAX_BLOCKS = 50_000  # blocks kept per page; the rest of a huge page is dropped
+MAX_ELEMENTS = 300_000  # elements walked per page; bounds the time a page of a million tiny tags takes
 
 # Elements that start and end a block. Inline elements add their text to the current block.
 BLOCK_TAGS = frozenset(
@@ -160,7 +161,12 @@ def _walk(root: etree._Element, images: bool = False) -> list[tuple]:
         link_chars = 0
 
     walker = etree.iterwalk(root, events=("start", "end"))
+    started = 0
     for event, element in walker:
+        if event == "start":
+            started += 1
+            if started > MAX_ELEMENTS:
+                break
         tag = element.tag if isinstance(element.tag, str) else ""
         tag = tag.lower()
         if event == "start":

@@ -123,7 +123,11 @@ def _progress(enabled: bool, total: int):
 
 @contextmanager
 def open_output(path: str | None) -> Iterator[IO[str]]:
-    """stdout for None or '-'; otherwise a temporary file renamed onto `path` only when all went well."""
+    """stdout for None or '-'; otherwise a temporary file renamed onto `path` when the batch ends.
+
+    Each page's records are written in one call, so the file holds whole pages only: after Ctrl-C it
+    is kept with the pages done so far; after any other error nothing is written.
+    """
     if path in (None, "-"):
         yield sys.stdout
         sys.stdout.flush()
@@ -135,6 +139,9 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
         with open(scratch, "w", encoding="utf-8") as handle:
             yield handle
         scratch.replace(target)
+    except KeyboardInterrupt:
+        scratch.replace(target)
+        raise
     finally:
         scratch.unlink(missing_ok=True)
 
@@ -143,8 +150,7 @@ def predict_to(model: WinnowModel, inputs: list[str], out: IO[str], input_format
                progress: bool = False) -> BatchSummary:
     """`winnow predict`: one JSON line per block."""
     def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
-        for record in block_records(blocks, model.labels):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in block_records(blocks, model.labels)))
         return len(blocks)
     return run(model, inputs, write, input_format, progress)
 

@@ -54,6 +54,18 @@ def drop_unlabeled_comments(blocks: pd.DataFrame, threshold: float = 0.5, log=pr
     return blocks.drop(index=others.index[ambiguous])
 
 
+LOW_COVERAGE = 0.5
+
+
+def warn_low_coverage(pages: pd.DataFrame, log=print) -> None:
+    """Name the pages whose gold text aligned badly: their block labels are doubtful."""
+    low = pages[pages["content_coverage"] < LOW_COVERAGE]
+    if len(low):
+        examples = ", ".join(low["page"].head(5))
+        log(f"warning: {len(low)} of {len(pages)} pages cover less than {LOW_COVERAGE:.0%} of their gold text "
+            f"with aligned blocks (e.g. {examples}); their labels are doubtful")
+
+
 def dataset_summary(blocks: pd.DataFrame, pages: pd.DataFrame) -> list[dict]:
     """Per dataset: pages, blocks per label, alignment coverage and licence, for the model card."""
     rows = []
@@ -77,6 +89,7 @@ def fit_pipeline(specs: list[str], test_specs: list[str], datasets_dir: Path | N
     overlap = set(pages["page"]) & set(load_corpus(test_specs, datasets_dir)[1]["page"]) if test_specs else set()
     if overlap:
         raise TrainingError(f"{len(overlap)} test pages are also in the training data, e.g. {sorted(overlap)[0]}")
+    warn_low_coverage(pages, log)
     blocks = drop_unlabeled_comments(blocks, log=log)
     log(f"fitting on {', '.join(specs)}: {len(pages):,} pages, {len(blocks):,} blocks")
     pipeline = make_pipeline(**params).fit(blocks, blocks["label"])
