@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -302,6 +303,60 @@ def test_evaluate_terminal_report(cli_model, native_dir):
     result = _run("evaluate", native_dir, "--model", path)
     assert result.exit_code == 0, result.output
     assert "Confusion" in result.stdout
+
+
+def test_evaluate_html(cli_model, native_dir, tmp_path):
+    path, _ = cli_model
+    out = tmp_path / "reports" / "report.html"
+    result = _run("evaluate", native_dir, "--model", path, "--html", out)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count("<svg") >= 6
+    assert "Confusion" in result.stdout  # the terminal report is printed as well
+    assert str(out) in result.stderr
+    assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no scratch file left
+
+
+def test_evaluate_html_unwritable(cli_model, native_dir, tmp_path):
+    path, _ = cli_model
+    result = _run("evaluate", native_dir, "--model", path, "--html", tmp_path)  # a folder, not a file
+    assert result.exit_code == 2
+    assert "cannot write the HTML report" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_cross_validation(native_dir):
+    result = _run("evaluate", native_dir, "--cv", 3, "--group-by", "page", "--max-iter", 5)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "3-fold cross-validation grouped by page" in out
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in
+            ("1", "2", "3", "mean", "std")}
+    assert set(rows) == {"1", "2", "3", "mean", "std"}
+    assert all(re.search(r"\d\.\d{3}", row) for row in rows.values())  # per-fold and summary numbers
+    assert "fold 3/3" in result.stderr  # progress goes to stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--cv", 3, "--model", "m.joblib"), "leave out --model"),
+    (("--group-by", "page"), "goes with --cv"),
+    (("--max-iter", 5), "goes with --cv"),
+    (("--cv", 1), "--cv"),
+    (("--cv", 3, "--html", "r.html"), "--html"),
+])
+def test_evaluate_cross_validation_option_errors(native_dir, args, message):
+    result = _run("evaluate", native_dir, *args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.replace("│", " ").split())  # the message may wrap in its box
+
+
+def test_evaluate_cross_validation_too_few_groups(tmp_path):
+    for n in range(2):
+        (tmp_path / f"p{n}.txt").write_text(f"content\tLine {n} of the article.\nchrome\tMenu\n")
+    result = _run("evaluate", tmp_path, "--cv", 3)
+    assert result.exit_code == 2
+    assert "3 folds need at least 3 groups" in result.stderr
 
 
 def test_info(cli_model):

@@ -122,7 +122,7 @@ def train(
     text: Annotated[Optional[list[str]], typer.Option("--text", help="Also fit a model for plain-text pages on these "
                                                       "datasets, e.g. dragnet:train@text (labeled HTML rendered to text).")] = None,
     text_test: Annotated[Optional[list[str]], typer.Option("--text-test", help="Held-out data for the text model.")] = None,
-    max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = 300,
+    max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = 200,
     datasets: DatasetsOption = None,
 ) -> None:
     """Fit a model on labeled pages and write it with its model card."""
@@ -150,26 +150,70 @@ def train(
             err.print(f"{', '.join(metrics['data'])} {part} token F1: {scores['f1']:.3f} over {scores['pages']} pages")
 
 
+class GroupBy(str, Enum):
+    domain = "domain"
+    page = "page"
+
+
 @app.command()
 def evaluate(
     data: Annotated[list[str], typer.Argument(help="Labeled datasets to score on (see `winnow train --help`).")],
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
+    html: Annotated[Optional[Path], typer.Option(
+        "--html", help="Also write the report as one self-contained HTML page with plots (opens offline).")] = None,
+    cv: Annotated[Optional[int], typer.Option(
+        "--cv", min=2, help="Cross-validate instead: fit a model on K-1 folds of DATA and score the held-out fold, "
+                            "K times; prints per-fold and mean ± std token scores. Needs no --model.")] = None,
+    group_by: Annotated[Optional[GroupBy], typer.Option(
+        "--group-by", help="With --cv: keep each site (domain: the dataset's group, the page itself for dragnet "
+                           "and your own pages) or each page on one side of every split. Default: domain.")] = None,
+    max_iter: Annotated[Optional[int], typer.Option(
+        "--max-iter", min=1, help="With --cv: boosting iterations of each fold's model (default 200).")] = None,
     datasets: DatasetsOption = None,
 ) -> None:
-    """Score a model: token and block precision / recall / F1, confusion, worst pages, alignment coverage."""
-    from winnow.train.evaluate import evaluate as evaluate_model
-    from winnow.train.report import markdown_report, print_report
+    """Score a model: token and block precision / recall / F1, confusion, worst pages, alignment coverage.
 
+    --html also writes the report as a page with plots; --cv K cross-validates on DATA instead.
+    """
+    from winnow.train.report import markdown_cv_report, markdown_report, print_cv_report, print_report
+
+    if cv is None and (group_by is not None or max_iter is not None):
+        raise typer.BadParameter("goes with --cv", param_hint="'--group-by' / '--max-iter'")
+    if cv is not None and model is not None:
+        raise typer.BadParameter("--cv fits its own model per fold: leave out --model", param_hint="'--model'")
+    if cv is not None and html is not None:
+        raise typer.BadParameter("the HTML report is for a model's evaluation, not for --cv", param_hint="'--html'")
     with _clear_errors():
-        report = evaluate_model(load_model(model), data, datasets)
+        if cv is not None:
+            from winnow.train.crossval import cross_validate
+
+            report = cross_validate(data, cv, (group_by or GroupBy.domain).value, datasets,
+                                    max_iter=max_iter or 200,
+                                    log=lambda m: err.print(m, highlight=False, markup=False, emoji=False))
+        else:
+            from winnow.train.evaluate import evaluate as evaluate_model
+
+            report = evaluate_model(load_model(model), data, datasets)
+    if html is not None:
+        from winnow.train.html_report import write_html
+
+        try:
+            write_html(report, html)
+        except OSError as error:
+            err.print(f"[red]error:[/] {escape(f'{html}: cannot write the HTML report: {error.strerror or error}')}",
+                      highlight=False)
+            raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(_json(report))
     elif markdown:
-        sys.stdout.write(markdown_report(report))
+        sys.stdout.write((markdown_cv_report if cv is not None else markdown_report)(report))
     else:
-        print_report(report, Console())
+        (print_cv_report if cv is not None else print_report)(report, Console())
+    if html is not None:
+        sys.stdout.flush()
+        err.print(f"wrote {html}", highlight=False, markup=False, emoji=False)
 
 
 @app.command()
