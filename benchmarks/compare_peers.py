@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
 
-SHINGLE_SIZE = 4
+from winnow.train.metrics import SHINGLE_SIZE, prf, shingle_counts, shingles  # noqa: F401 (shingles: re-exported)
 BASELINE = "trafilatura"  # the "speed vs" column divides by this tool's pages/s
 PARSE_FLOOR = "lxml parse (floor)"
 MAX_ERROR_EXAMPLES = 5
@@ -48,32 +48,8 @@ _BLOCK_TAGS = frozenset("address article aside blockquote br dd div dl dt figcap
 # Metrics
 
 
-def shingles(text: str, size: int = SHINGLE_SIZE) -> set[tuple[str, ...]]:
-    """The set of word `size`-grams of `text` (lower-cased winnow tokens).
-
-    A text with fewer than `size` tokens (but at least one) is one shingle of all its tokens, so a short
-    text is not scored as if it were empty.
-    """
-    from winnow.tokens import tokenize
-
-    tokens = tokenize(text)
-    if not tokens:
-        return set()
-    if len(tokens) < size:
-        return {tuple(tokens)}
-    return {tuple(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
-
-
-def shingle_counts(predicted_text: str, gold_text: str, size: int = SHINGLE_SIZE) -> tuple[int, int, int]:
-    """(overlap, predicted, gold) sizes of the two shingle sets."""
-    predicted, gold = shingles(predicted_text, size), shingles(gold_text, size)
-    return len(predicted & gold), len(predicted), len(gold)
-
-
 def shingle_prf(predicted_text: str, gold_text: str, size: int = SHINGLE_SIZE) -> tuple[float, float, float]:
     """Per-page shingle precision, recall and F1 (both texts empty scores 1, as winnow's `prf` does)."""
-    from winnow.train.metrics import prf
-
     return prf(*shingle_counts(predicted_text, gold_text, size))
 
 
@@ -83,7 +59,7 @@ def _mean(values: list[float]) -> float:
 
 def score_pages(predicted: list[str], gold: list[str]) -> dict:
     """Token scores (macro over pages with gold tokens, and micro) and macro shingle scores of one tool."""
-    from winnow.train.metrics import prf, token_counts
+    from winnow.train.metrics import token_counts
 
     token_rows, shingle_rows, totals = [], [], [0, 0, 0]
     for predicted_text, gold_text in zip(predicted, gold, strict=True):
