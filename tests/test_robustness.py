@@ -183,3 +183,43 @@ def test_million_tiny_elements_are_bounded():
     blocks = segment(Page("many", markup, "html"))
     assert blocks["text"].iloc[0] == "first paragraph"
     assert blocks["text"].str.len().sum() < MAX_ELEMENTS + 100  # the walk stopped at the element limit
+
+
+def test_errors_file_and_page_size_limit(tmp_path, tiny_model_path):
+    small, big = tmp_path / "small.html", tmp_path / "big.html"
+    small.write_text(GOOD)
+    big.write_text(GOOD * 50)
+    errors = tmp_path / "errors.jsonl"
+    result = runner.invoke(app, ["extract", str(small), str(big), "--model", str(tiny_model_path),
+                                 "--max-page-bytes", "10000", "--errors", str(errors)])
+    assert result.exit_code == 1
+    assert [json.loads(line)["page"] for line in result.stdout.splitlines()] == [str(small)]
+    failures = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert failures == [{"page": str(big), "reason": "larger than the 10,000-byte page limit"}]
+
+
+def test_interrupted_batch_keeps_whole_pages(tmp_path, tiny_model_path, monkeypatch):
+    from winnow.predict import batch  # `import winnow.predict.batch as x` would find the function winnow.predict
+
+    paths = []
+    for i in range(5):
+        path = tmp_path / f"p{i}.html"
+        path.write_text(GOOD)
+        paths.append(str(path))
+    real = batch.classify_pages
+    calls = []
+
+    def interrupt_on_third_chunk(model, pages):
+        calls.append(len(pages))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(model, pages)
+
+    monkeypatch.setattr(batch, "CHUNK_PAGES", 1)
+    monkeypatch.setattr(batch, "classify_pages", interrupt_on_third_chunk)
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["predict", *paths, "--model", str(tiny_model_path), "-o", str(out)])
+    assert result.exit_code == 130
+    records = [json.loads(line) for line in out.read_text().splitlines()]  # every line parses
+    assert sorted({r["page"] for r in records}) == paths[:2]
+    assert not list(tmp_path.glob(".out.jsonl.tmp"))

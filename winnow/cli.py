@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from winnow.model import ModelError, load_model
-from winnow.pages import PageError, read_page
-from winnow.predict.batch import BatchSummary, extract_to, open_output, predict_to
+from winnow.pages import MAX_PAGE_BYTES, PageError, read_page
+from winnow.predict.batch import BatchSummary, extract_to, open_output, predict_to, write_failures
 from winnow.train.datasets import DatasetError
 from winnow.train.fit import PRESETS, TrainingError
 
@@ -46,6 +46,10 @@ InputFormatOption = Annotated[InputFormat, typer.Option(
 OutputOption = Annotated[Optional[str], typer.Option(
     "--output", "-o", help="Write here (whole or not at all) instead of stdout.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
+ErrorsOption = Annotated[Optional[str], typer.Option(
+    "--errors", help="Also write the pages that failed, with the reason, to this JSON Lines file.")]
+MaxBytesOption = Annotated[int, typer.Option(
+    "--max-page-bytes", help="Refuse pages larger than this many bytes (after gunzip); bounds memory per page.")]
 DatasetsOption = Annotated[Optional[Path], typer.Option(
     "--datasets", help="Folder holding the public dataset archives (default: $WINNOW_DATASETS or ../shared/datasets).")]
 
@@ -73,7 +77,20 @@ def _json(data) -> str:
     return json.dumps(clean(data), indent=2, allow_nan=False) + "\n"
 
 
-def _finish(summary: BatchSummary, quiet: bool) -> None:
+@contextmanager
+def _batch_output(output: str | None):
+    """The output stream; Ctrl-C keeps the whole pages written so far and exits 130."""
+    try:
+        with open_output(output) as out:
+            yield out
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the pages finished so far are in {escape(output or 'stdout')}", highlight=False)
+        raise typer.Exit(130) from None
+
+
+def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
+    if errors:
+        write_failures(summary, errors)
     if not quiet:
         rate = summary.pages / summary.seconds if summary.seconds else 0.0
         err.print(f"{summary.pages:,} pages, {summary.blocks:,} blocks, {len(summary.failures)} failed, "
@@ -86,27 +103,30 @@ def _finish(summary: BatchSummary, quiet: bool) -> None:
 
 @app.command()
 def predict(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
-            input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False) -> None:
+            input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
+            errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES) -> None:
     """Label every block of each page: JSON Lines {page, index, text, label, proba}, in page order."""
     with _clear_errors():
         loaded = load_model(model)
-        with open_output(output) as out:
-            summary = predict_to(loaded, inputs, out, input_format.value, progress=not quiet and err.is_terminal)
-    _finish(summary, quiet)
+        with _batch_output(output) as out:
+            summary = predict_to(loaded, inputs, out, input_format.value, progress=not quiet and err.is_terminal,
+                                 max_bytes=max_page_bytes)
+    _finish(summary, quiet, errors)
 
 
 @app.command()
 def extract(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
             output_format: Annotated[ExtractFormat, typer.Option("--format", "-f", help="json: one JSON object per page "
                                      "{page, title, text, comments}; text or markdown: readable text.")] = ExtractFormat.json,
-            input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False) -> None:
+            input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
+            errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES) -> None:
     """Extract each page's headline, article text and reader comments."""
     with _clear_errors():
         loaded = load_model(model)
-        with open_output(output) as out:
+        with _batch_output(output) as out:
             summary = extract_to(loaded, inputs, out, output_format.value, input_format.value,
-                                 progress=not quiet and err.is_terminal)
-    _finish(summary, quiet)
+                                 progress=not quiet and err.is_terminal, max_bytes=max_page_bytes)
+    _finish(summary, quiet, errors)
 
 
 @app.command()

@@ -18,7 +18,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from winnow.model import WinnowModel
-from winnow.pages import Page, PageError, iter_page_paths, read_page
+from winnow.pages import MAX_PAGE_BYTES, Page, PageError, iter_page_paths, read_page
 from winnow.predict.extract import assemble
 from winnow.segment import segment
 
@@ -60,10 +60,10 @@ def classify_pages(model: WinnowModel, pages: list[Page]) -> list[tuple[Page, pd
     return out
 
 
-def _read_all(paths: Iterable[str], input_format: str, summary: BatchSummary) -> Iterator[Page]:
+def _read_all(paths: Iterable[str], input_format: str, max_bytes: int, summary: BatchSummary) -> Iterator[Page]:
     for path in paths:
         try:
-            yield read_page(path, input_format)
+            yield read_page(path, input_format, max_bytes)
         except PageError as error:
             summary.failures.append((path, str(error).removeprefix(f"{path}: ")))
 
@@ -94,13 +94,13 @@ def _classify_safely(model: WinnowModel, chunk: list[Page], summary: BatchSummar
 
 
 def run(model: WinnowModel, inputs: list[str], write: Callable[[Page, pd.DataFrame, str], int],
-        input_format: str = "auto", progress: bool = False) -> BatchSummary:
+        input_format: str = "auto", progress: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> BatchSummary:
     """Classify every page found in `inputs`, handing each to `write` in input order."""
     summary = BatchSummary()
     start = time.perf_counter()
     paths = iter_page_paths(inputs)
     with _progress(progress, len(paths)) as advance:
-        for chunk in _chunks(_read_all(paths, input_format, summary), CHUNK_PAGES):
+        for chunk in _chunks(_read_all(paths, input_format, max_bytes, summary), CHUNK_PAGES):
             for page, blocks, title in _classify_safely(model, chunk, summary):
                 summary.blocks += write(page, blocks, title)
                 summary.pages += 1
@@ -146,13 +146,19 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
         scratch.unlink(missing_ok=True)
 
 
+def write_failures(summary: BatchSummary, path: str) -> None:
+    """The batch's failures as JSON Lines {page, reason}, written whole."""
+    with open_output(path) as out:
+        out.write("".join(json.dumps({"page": p, "reason": r}, ensure_ascii=False) + "\n" for p, r in summary.failures))
+
+
 def predict_to(model: WinnowModel, inputs: list[str], out: IO[str], input_format: str = "auto",
-               progress: bool = False) -> BatchSummary:
+               progress: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> BatchSummary:
     """`winnow predict`: one JSON line per block."""
     def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
         out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in block_records(blocks, model.labels)))
         return len(blocks)
-    return run(model, inputs, write, input_format, progress)
+    return run(model, inputs, write, input_format, progress, max_bytes)
 
 
 def format_extraction(record: dict, output_format: str) -> str:
@@ -168,9 +174,9 @@ def format_extraction(record: dict, output_format: str) -> str:
 
 
 def extract_to(model: WinnowModel, inputs: list[str], out: IO[str], output_format: str = "json",
-               input_format: str = "auto", progress: bool = False) -> BatchSummary:
+               input_format: str = "auto", progress: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> BatchSummary:
     """`winnow extract`: per page its title, text and comments."""
     def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
         out.write(format_extraction(assemble(page.id, blocks, title), output_format))
         return len(blocks)
-    return run(model, inputs, write, input_format, progress)
+    return run(model, inputs, write, input_format, progress, max_bytes)
