@@ -231,3 +231,60 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+# ---------------------------------------------------------------- the skops format
+
+def test_skops_round_trip(tiny_model, tmp_path, held_out_html):
+    from winnow.model import load_model
+
+    path = tiny_model.save(tmp_path / "m.skops")
+    assert path.read_bytes().startswith(b"WINNOW-SKOPS/1 ")
+    loaded = load_model(path)
+    assert loaded.card == tiny_model.card
+    assert np.allclose(loaded.predict(held_out_html).filter(like="proba_").to_numpy(),
+                       tiny_model.predict(held_out_html).filter(like="proba_").to_numpy())
+
+
+def test_skops_damaged_file_is_refused(tiny_model, tmp_path):
+    from winnow.model import ModelError, load_model
+
+    path = tiny_model.save(tmp_path / "m.skops")
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="damaged"):
+        load_model(path)
+    path.write_bytes(bytes(data[: len(data) // 2]))
+    with pytest.raises(ModelError, match="damaged"):
+        load_model(path)
+
+
+class _Sneaky:
+    """A type no skops allow-list holds."""
+
+
+def test_skops_untrusted_types_are_refused(tmp_path):
+    import hashlib
+
+    import skops.io as sio
+
+    from winnow.model import ModelError, load_model
+
+    payload = sio.dumps({"format": "winnow-model/1", "pipeline": _Sneaky()})
+    path = tmp_path / "evil.skops"
+    path.write_bytes(f"WINNOW-SKOPS/1 {hashlib.sha256(payload).hexdigest()}\n".encode() + payload)
+    with pytest.raises(ModelError, match="does not trust"):
+        load_model(path)
+
+
+def test_convert_command(tiny_model_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from winnow.cli import app
+    from winnow.model import load_model
+
+    target = tmp_path / "shared.skops"
+    result = CliRunner().invoke(app, ["convert", str(tiny_model_path), str(target)])
+    assert result.exit_code == 0, result.output
+    assert load_model(target).labels == load_model(tiny_model_path).labels

@@ -37,8 +37,8 @@ class ExtractFormat(str, Enum):
 
 
 ModelOption = Annotated[Optional[Path], typer.Option(
-    "--model", "-m", help="Model file (default: the model shipped with winnow). A model file is a pickle: "
-                          "loading it runs code, so load only files you trust.")]
+    "--model", "-m", help="Model file (default: the model shipped with winnow). A .joblib model is a pickle: "
+                          "loading it runs code, so load only files you trust; .skops files do not run code.")]
 InputsArgument = Annotated[list[str], typer.Argument(
     help="Pages: files (.html .htm .txt, optionally .gz), directories (searched recursively), or - for stdin.")]
 InputFormatOption = Annotated[InputFormat, typer.Option(
@@ -259,6 +259,17 @@ def info(model: ModelOption = None,
             console.print(f"  {', '.join(metrics['data'])} {part} token F1 {scores['f1']:.3f} "
                           f"(P {scores['precision']:.3f}, R {scores['recall']:.3f}, {scores['pages']} pages)")
     console.print(f"versions: {card.get('versions')}", highlight=False)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Model file to read (.joblib or .skops).")],
+    target: Annotated[Path, typer.Argument(help="Model file to write: .skops (safe to share) or .joblib.")],
+) -> None:
+    """Rewrite a model file in another format; .skops files load without running code: share those."""
+    with _clear_errors():
+        load_model(source).save(target)
+    err.print(f"wrote {target}", highlight=False)
 
 
 @app.command()

@@ -8,6 +8,7 @@ only model files you trust.
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import warnings
 from importlib import metadata, resources
@@ -17,6 +18,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
+import skops.io as skops_io
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
@@ -26,6 +28,10 @@ from winnow.pages import Page, as_page
 from winnow.segment import LABELS, segment
 
 MODEL_FORMAT = "winnow-model/1"
+SKOPS_SUFFIX = ".skops"
+SKOPS_HEADER = "WINNOW-SKOPS/1"
+# Beyond what skops trusts by default: the two types a winnow pipeline is made of.
+TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "winnow.features.BlockFeatures"]
 DEFAULT_MODEL = "default.joblib"
 
 
@@ -101,13 +107,17 @@ class WinnowModel:
         return assemble(page.id, self.label_blocks(blocks), blocks.attrs.get("title", ""))
 
     def save(self, path: str | Path) -> Path:
-        """Write the model file whole or not at all."""
+        """Write the model file whole or not at all: skops format for a `.skops` path, else a joblib pickle."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        stored = {"format": MODEL_FORMAT, "features_version": FEATURES_VERSION, "card": self.card,
+                  "pipeline": self.pipeline, "text_pipeline": self.text_pipeline}
         scratch = path.with_name(path.name + ".tmp")
-        joblib.dump({"format": MODEL_FORMAT, "features_version": FEATURES_VERSION, "card": self.card,
-                     "pipeline": self.pipeline,
-                     "text_pipeline": self.text_pipeline}, scratch, compress=3)
+        if path.suffix == SKOPS_SUFFIX:
+            payload = skops_io.dumps(stored)
+            scratch.write_bytes(f"{SKOPS_HEADER} {hashlib.sha256(payload).hexdigest()}\n".encode() + payload)
+        else:
+            joblib.dump(stored, scratch, compress=3)
         scratch.replace(path)
         return path
 
@@ -116,18 +126,43 @@ def default_model_path() -> Path:
     return Path(str(resources.files("winnow") / "models" / DEFAULT_MODEL))
 
 
+def _read_joblib(path: Path):
+    try:
+        return joblib.load(path)
+    except Exception as error:  # a pickle can fail in many ways; all mean "not a usable model"
+        raise ModelError(f"{path}: not a readable winnow model ({type(error).__name__}: {error})") from error
+
+
+def _read_skops(path: Path):
+    """A skops model file: its hash checked, and only types winnow trusts rebuilt (no code runs)."""
+    header, _, payload = path.read_bytes().partition(b"\n")
+    magic, _, digest = header.decode("ascii", "replace").partition(" ")
+    if magic != SKOPS_HEADER:
+        raise ModelError(f"{path}: not a winnow skops model file")
+    if hashlib.sha256(payload).hexdigest() != digest:
+        raise ModelError(f"{path}: the file is damaged (its content does not match the hash recorded when it was saved)")
+    try:
+        return skops_io.loads(payload, trusted=TRUSTED_TYPES)
+    except skops_io.exceptions.UntrustedTypesFoundException as error:
+        raise ModelError(f"{path}: holds types winnow does not trust, refused: {error}") from error
+    except Exception as error:  # noqa: BLE001 - any failure to rebuild means the file is unusable
+        raise ModelError(f"{path}: not a readable winnow model ({type(error).__name__}: {error})") from error
+
+
 def load_model(path: str | Path | None = None) -> WinnowModel:
-    """Load a model file (a pickle: only load files you trust); None loads the shipped default model."""
+    """Load a model file; None loads the shipped default model.
+
+    A joblib file is a pickle: loading it runs code, so load only files you trust. A `.skops` file
+    rebuilds only scikit-learn and winnow types and is checked against its recorded hash: use it for
+    models that travel.
+    """
     path = Path(path) if path else default_model_path()
     if not path.is_file():
         hint = " (the default model is built by `winnow train --preset default`)" if path == default_model_path() else ""
         raise ModelError(f"{path}: model file not found{hint}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InconsistentVersionWarning)
-        try:
-            stored = joblib.load(path)
-        except Exception as error:  # a pickle can fail in many ways; all mean "not a usable model"
-            raise ModelError(f"{path}: not a readable winnow model ({type(error).__name__}: {error})") from error
+        stored = _read_skops(path) if path.suffix == SKOPS_SUFFIX else _read_joblib(path)
     if not isinstance(stored, dict) or stored.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path}: not a winnow model file (expected format {MODEL_FORMAT})")
     saved_with = stored["card"].get("versions", {}).get("scikit-learn", "unknown")
