@@ -223,3 +223,49 @@ def test_interrupted_batch_keeps_whole_pages(tmp_path, tiny_model_path, monkeypa
     records = [json.loads(line) for line in out.read_text().splitlines()]  # every line parses
     assert sorted({r["page"] for r in records}) == paths[:2]
     assert not list(tmp_path.glob(".out.jsonl.tmp"))
+
+
+def test_symlink_loop_in_a_directory(tmp_path, tiny_model_path):
+    (tmp_path / "pages" / "sub").mkdir(parents=True)
+    (tmp_path / "pages" / "sub" / "a.html").write_text(GOOD)
+    (tmp_path / "pages" / "sub" / "loop").symlink_to(tmp_path / "pages", target_is_directory=True)
+    result = runner.invoke(app, ["extract", str(tmp_path / "pages"), "--model", str(tiny_model_path)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["page"] for line in result.stdout.splitlines()] == [str(tmp_path / "pages" / "sub" / "a.html")]
+
+
+def test_entity_tricks_are_not_expanded():
+    markup = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+              '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><html><body><p>&c;&c;&c; &lt;b&gt; &#x26;</p></body></html>')
+    texts = segment(Page("entities", markup, "html"))["text"].tolist()
+    assert sum(len(t) for t in texts) < 200  # the "billion laughs" entities stay unexpanded
+    assert "<b> &" in texts[-1]
+
+
+def test_mixed_encodings_decode_without_error():
+    data = "<p>utf-8 café</p>".encode("utf-8") + "<p>latin-1 crème</p>".encode("latin-1")
+    text = decode(data)
+    assert "utf-8 caf" in text and "latin-1 cr" in text
+
+
+def test_page_over_the_default_size_limit(tmp_path):
+    path = tmp_path / "huge.html"
+    path.write_bytes(b"<p>" + b"x" * 21_000_000)
+    with pytest.raises(PageError, match=r"huge\.html: larger than the 20,000,000-byte page limit"):
+        read_page(path)
+
+
+def test_very_deep_page_completes():
+    blocks = segment(Page("deeper", "<html><body>" + "<div>x " * 100_000 + "</body></html>", "html"))
+    assert 0 < len(blocks) <= 50_000
+
+
+def test_badly_aligned_pages_are_named():
+    import pandas as pd
+
+    from winnow.train.fit import warn_low_coverage
+
+    messages = []
+    pages = pd.DataFrame({"page": ["good", "bad"], "content_coverage": [0.99, 0.1]})
+    warn_low_coverage(pages, log=messages.append)
+    assert len(messages) == 1 and "1 of 2 pages" in messages[0] and "bad" in messages[0]
