@@ -206,17 +206,17 @@ def test_interrupted_batch_keeps_whole_pages(tmp_path, tiny_model_path, monkeypa
         path = tmp_path / f"p{i}.html"
         path.write_text(GOOD)
         paths.append(str(path))
-    real = batch.classify_pages
+    real = batch.label_segmented
     calls = []
 
-    def interrupt_on_third_chunk(model, pages):
-        calls.append(len(pages))
+    def interrupt_on_third_chunk(model, segmented):
+        calls.append(len(segmented))
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(model, pages)
+        return real(model, segmented)
 
     monkeypatch.setattr(batch, "CHUNK_PAGES", 1)
-    monkeypatch.setattr(batch, "classify_pages", interrupt_on_third_chunk)
+    monkeypatch.setattr(batch, "label_segmented", interrupt_on_third_chunk)
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["predict", *paths, "--model", str(tiny_model_path), "-o", str(out)])
     assert result.exit_code == 130
@@ -269,3 +269,25 @@ def test_badly_aligned_pages_are_named():
     pages = pd.DataFrame({"page": ["good", "bad"], "content_coverage": [0.99, 0.1]})
     warn_low_coverage(pages, log=messages.append)
     assert len(messages) == 1 and "1 of 2 pages" in messages[0] and "bad" in messages[0]
+
+
+def test_page_time_limit(tmp_path, tiny_model_path, monkeypatch):
+    import time
+
+    from winnow.predict import batch
+
+    slow, good = tmp_path / "slow.html", tmp_path / "good.html"
+    slow.write_text("<p>slow</p>")
+    good.write_text(GOOD)
+    real = batch.segment
+
+    def segment_slowly(page):
+        if page.id.endswith("slow.html"):
+            time.sleep(5)
+        return real(page)
+
+    monkeypatch.setattr(batch, "segment", segment_slowly)
+    result = runner.invoke(app, ["extract", str(slow), str(good), "--model", str(tiny_model_path), "--page-timeout", "0.5"])
+    assert result.exit_code == 1
+    assert [json.loads(line)["page"] for line in result.stdout.splitlines()] == [str(good)]
+    assert f"{slow}: took longer than the 0.5-second page time limit" in result.stderr

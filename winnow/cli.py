@@ -15,7 +15,8 @@ from rich.markup import escape
 
 from winnow.model import ModelError, load_model
 from winnow.pages import MAX_PAGE_BYTES, PageError, read_page
-from winnow.predict.batch import BatchSummary, extract_to, open_output, predict_to, write_failures
+from winnow.predict.batch import (PAGE_SECONDS, BatchOptions, BatchSummary, extract_to, open_output, predict_to,
+                                  write_failures)
 from winnow.train.datasets import DatasetError
 from winnow.train.fit import PRESETS, TrainingError
 
@@ -50,6 +51,8 @@ ErrorsOption = Annotated[Optional[str], typer.Option(
     "--errors", help="Also write the pages that failed, with the reason, to this JSON Lines file.")]
 MaxBytesOption = Annotated[int, typer.Option(
     "--max-page-bytes", help="Refuse pages larger than this many bytes (after gunzip); bounds memory per page.")]
+PageSecondsOption = Annotated[float, typer.Option(
+    "--page-timeout", help="Give up on a page whose segmentation takes longer than this many seconds (0: no limit).")]
 DatasetsOption = Annotated[Optional[Path], typer.Option(
     "--datasets", help="Folder holding the public dataset archives (default: $WINNOW_DATASETS or ../shared/datasets).")]
 
@@ -88,6 +91,10 @@ def _batch_output(output: str | None):
         raise typer.Exit(130) from None
 
 
+def _options(input_format: InputFormat, quiet: bool, max_bytes: int, page_seconds: float) -> BatchOptions:
+    return BatchOptions(input_format.value, not quiet and err.is_terminal, max_bytes, page_seconds)
+
+
 def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
     if errors:
         write_failures(summary, errors)
@@ -104,13 +111,13 @@ def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
 @app.command()
 def predict(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
             input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
-            errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES) -> None:
+            errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
+            page_seconds: PageSecondsOption = PAGE_SECONDS) -> None:
     """Label every block of each page: JSON Lines {page, index, text, label, proba}, in page order."""
     with _clear_errors():
         loaded = load_model(model)
         with _batch_output(output) as out:
-            summary = predict_to(loaded, inputs, out, input_format.value, progress=not quiet and err.is_terminal,
-                                 max_bytes=max_page_bytes)
+            summary = predict_to(loaded, inputs, out, _options(input_format, quiet, max_page_bytes, page_seconds))
     _finish(summary, quiet, errors)
 
 
@@ -119,13 +126,14 @@ def extract(inputs: InputsArgument, model: ModelOption = None, output: OutputOpt
             output_format: Annotated[ExtractFormat, typer.Option("--format", "-f", help="json: one JSON object per page "
                                      "{page, title, text, comments}; text or markdown: readable text.")] = ExtractFormat.json,
             input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
-            errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES) -> None:
+            errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
+            page_seconds: PageSecondsOption = PAGE_SECONDS) -> None:
     """Extract each page's headline, article text and reader comments."""
     with _clear_errors():
         loaded = load_model(model)
         with _batch_output(output) as out:
-            summary = extract_to(loaded, inputs, out, output_format.value, input_format.value,
-                                 progress=not quiet and err.is_terminal, max_bytes=max_page_bytes)
+            summary = extract_to(loaded, inputs, out, output_format.value,
+                                 _options(input_format, quiet, max_page_bytes, page_seconds))
     _finish(summary, quiet, errors)
 
 

@@ -7,7 +7,9 @@ written to a temporary name and renamed when the batch ends, so they are whole o
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +25,15 @@ from winnow.predict.extract import assemble
 from winnow.segment import segment
 
 CHUNK_PAGES = 32  # pages classified in one predict_proba call
+PAGE_SECONDS = 30.0  # time limit to segment one page
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    input_format: str = "auto"  # auto, html or text
+    progress: bool = False  # a progress bar on stderr
+    max_bytes: int = MAX_PAGE_BYTES  # larger pages are refused
+    page_seconds: float = PAGE_SECONDS  # time limit to segment one page; 0 for none
 
 
 @dataclass
@@ -45,19 +56,56 @@ def block_records(labeled: pd.DataFrame, labels: list[str]) -> Iterator[dict]:
                "proba": {label: round(float(p), 4) for label, p in zip(labels, proba)}}
 
 
-def classify_pages(model: WinnowModel, pages: list[Page]) -> list[tuple[Page, pd.DataFrame, str]]:
-    """Segment and label several pages with one classifier call: (page, labeled blocks, <title>)."""
-    tables = []
-    for key, page in enumerate(pages):
-        blocks = segment(page)
-        tables.append((blocks.attrs.get("title", ""), blocks.assign(page=key)))  # keys unique even for repeated paths
-    labeled = model.label_blocks(pd.concat([t for _, t in tables], ignore_index=True))
+def label_segmented(model: WinnowModel, segmented: list[tuple[Page, pd.DataFrame]]) -> list[tuple[Page, pd.DataFrame, str]]:
+    """Label the blocks of several segmented pages with one classifier call: (page, labeled blocks, <title>)."""
+    if not segmented:
+        return []
+    # Keys unique within the call, even when the same path is given twice.
+    labeled = model.label_blocks(pd.concat([b.assign(page=key) for key, (_, b) in enumerate(segmented)], ignore_index=True))
     by_key = dict(tuple(labeled.groupby("page", sort=False)))
-    out = []
-    for key, (page, (title, _)) in enumerate(zip(pages, tables)):
-        blocks = by_key.get(key, labeled.head(0)).assign(page=page.id).reset_index(drop=True)
-        out.append((page, blocks, title))
-    return out
+    return [(page, by_key.get(key, labeled.head(0)).assign(page=page.id).reset_index(drop=True), blocks.attrs.get("title", ""))
+            for key, (page, blocks) in enumerate(segmented)]
+
+
+def classify_pages(model: WinnowModel, pages: list[Page]) -> list[tuple[Page, pd.DataFrame, str]]:
+    """Segment and label several pages with one classifier call."""
+    return label_segmented(model, [(page, segment(page)) for page in pages])
+
+
+class PageTimeout(PageError):
+    """A page took longer than the time limit to segment."""
+
+
+@contextmanager
+def time_limit(seconds: float, page_id: str):
+    """Raise PageTimeout if the block takes longer than `seconds` (main thread only; 0 means no limit)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise PageTimeout(f"{page_id}: took longer than the {seconds:g}-second page time limit")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _segment_chunk(chunk: list[Page], summary: BatchSummary, seconds: float) -> list[tuple[Page, pd.DataFrame]]:
+    """Segment each page within the time limit; a page that fails is reported and left out."""
+    segmented = []
+    for page in chunk:
+        try:
+            with time_limit(seconds, page.id):
+                segmented.append((page, segment(page)))
+        except Exception as error:  # noqa: BLE001 - one bad page must not end the batch
+            reason = str(error).removeprefix(f"{page.id}: ") if isinstance(error, PageError) else f"{type(error).__name__}: {error}"
+            summary.failures.append((page.id, reason))
+    return segmented
 
 
 def _read_all(paths: Iterable[str], input_format: str, max_bytes: int, summary: BatchSummary) -> Iterator[Page]:
@@ -79,29 +127,30 @@ def _chunks(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
         yield chunk
 
 
-def _classify_safely(model: WinnowModel, chunk: list[Page], summary: BatchSummary):
-    """Classify a chunk; if it fails, retry page by page so only the bad page is lost."""
+def _classify_safely(model: WinnowModel, segmented: list[tuple[Page, pd.DataFrame]], summary: BatchSummary):
+    """Label a chunk; if that fails, retry page by page so only the bad page is lost."""
     try:
-        return classify_pages(model, chunk)
+        return label_segmented(model, segmented)
     except Exception:  # noqa: BLE001 - one bad page must not end the batch; it is reported below
         results = []
-        for page in chunk:
+        for page, blocks in segmented:
             try:
-                results.extend(classify_pages(model, [page]))
+                results.extend(label_segmented(model, [(page, blocks)]))
             except Exception as error:  # noqa: BLE001
                 summary.failures.append((page.id, f"{type(error).__name__}: {error}"))
         return results
 
 
 def run(model: WinnowModel, inputs: list[str], write: Callable[[Page, pd.DataFrame, str], int],
-        input_format: str = "auto", progress: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> BatchSummary:
+        options: BatchOptions = BatchOptions()) -> BatchSummary:
     """Classify every page found in `inputs`, handing each to `write` in input order."""
     summary = BatchSummary()
     start = time.perf_counter()
     paths = iter_page_paths(inputs)
-    with _progress(progress, len(paths)) as advance:
-        for chunk in _chunks(_read_all(paths, input_format, max_bytes, summary), CHUNK_PAGES):
-            for page, blocks, title in _classify_safely(model, chunk, summary):
+    with _progress(options.progress, len(paths)) as advance:
+        for chunk in _chunks(_read_all(paths, options.input_format, options.max_bytes, summary), CHUNK_PAGES):
+            segmented = _segment_chunk(chunk, summary, options.page_seconds)
+            for page, blocks, title in _classify_safely(model, segmented, summary):
                 summary.blocks += write(page, blocks, title)
                 summary.pages += 1
             advance(len(chunk))
@@ -152,13 +201,12 @@ def write_failures(summary: BatchSummary, path: str) -> None:
         out.write("".join(json.dumps({"page": p, "reason": r}, ensure_ascii=False) + "\n" for p, r in summary.failures))
 
 
-def predict_to(model: WinnowModel, inputs: list[str], out: IO[str], input_format: str = "auto",
-               progress: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> BatchSummary:
+def predict_to(model: WinnowModel, inputs: list[str], out: IO[str], options: BatchOptions = BatchOptions()) -> BatchSummary:
     """`winnow predict`: one JSON line per block."""
     def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
         out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in block_records(blocks, model.labels)))
         return len(blocks)
-    return run(model, inputs, write, input_format, progress, max_bytes)
+    return run(model, inputs, write, options)
 
 
 def format_extraction(record: dict, output_format: str) -> str:
@@ -174,9 +222,9 @@ def format_extraction(record: dict, output_format: str) -> str:
 
 
 def extract_to(model: WinnowModel, inputs: list[str], out: IO[str], output_format: str = "json",
-               input_format: str = "auto", progress: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> BatchSummary:
+               options: BatchOptions = BatchOptions()) -> BatchSummary:
     """`winnow extract`: per page its title, text and comments."""
     def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
         out.write(format_extraction(assemble(page.id, blocks, title), output_format))
         return len(blocks)
-    return run(model, inputs, write, input_format, progress, max_bytes)
+    return run(model, inputs, write, options)
