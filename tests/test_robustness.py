@@ -291,3 +291,21 @@ def test_page_time_limit(tmp_path, tiny_model_path, monkeypatch):
     assert result.exit_code == 1
     assert [json.loads(line)["page"] for line in result.stdout.splitlines()] == [str(good)]
     assert f"{slow}: took longer than the 0.5-second page time limit" in result.stderr
+
+
+def test_duplicate_page_under_another_name_is_named(tmp_path):
+    import pandas as pd
+
+    from winnow.train.fit import TrainingError, check_test_overlap
+
+    def table(names_and_texts):
+        rows = [{"page": name, "text": text} for name, texts in names_and_texts for text in texts]
+        blocks = pd.DataFrame(rows)
+        return blocks, pd.DataFrame({"page": [name for name, _ in names_and_texts]})
+
+    train = table([("a", ["one", "two"]), ("b", ["three"])])
+    messages = []
+    check_test_overlap(*train, *table([("copy-of-a", ["one", "two"]), ("c", ["four"])]), log=messages.append)
+    assert len(messages) == 1 and "copy-of-a = a" in messages[0]
+    with pytest.raises(TrainingError, match="also in the training data"):
+        check_test_overlap(*train, *table([("b", ["other"])]), log=messages.append)
