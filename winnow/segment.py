@@ -163,13 +163,11 @@ def _walk(root: etree._Element, images: bool = False) -> list[tuple]:
     walker = etree.iterwalk(root, events=("start", "end"))
     started = 0
     for event, element in walker:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
         if event == "start":
             started += 1
             if started > MAX_ELEMENTS:
                 break
-        tag = element.tag if isinstance(element.tag, str) else ""
-        tag = tag.lower()
-        if event == "start":
             if tag in SKIP_TAGS or not tag or _hidden(element):
                 walker.skip_subtree()
                 stack.append(_Open(tag, skipped=True))
