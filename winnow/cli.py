@@ -22,7 +22,7 @@ from winnow.train.fit import PRESETS, TrainingError
 
 app = typer.Typer(help="Label every block of a web page as content, comment or chrome; train on your own pages.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, emoji=False)  # "dragnet:train:" is a dataset, not an emoji
 
 
 class InputFormat(str, Enum):
@@ -253,7 +253,7 @@ def info(model: ModelOption = None,
     if as_json:
         sys.stdout.write(_json(card))
         return
-    console = Console()
+    console = Console(emoji=False)
     console.print(f"[bold]winnow model[/] created {card.get('created')}, labels {', '.join(card.get('labels', []))}")
     console.print(f"classifier {card.get('classifier')} {card.get('params')}, {card['features']['count']} features")
     for row in card["training_data"]["datasets"]:
