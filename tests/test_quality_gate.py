@@ -1,6 +1,8 @@
 """Regression gate: the shipped default model must keep its accuracy on the held-out dragnet test split.
 
-Runs in the normal suite; skips when ../shared/datasets or the default model file is missing.
+The floors sit just under what the shipped model scored when it was built (winnow/models/default.card.json):
+a change that quietly lowers accuracy fails here. Runs in the normal suite; skips when ../shared/datasets
+or the default model file is missing.
 """
 
 from __future__ import annotations
@@ -10,19 +12,22 @@ import pytest
 import winnow
 from winnow.model import default_model_path
 
-FLOOR_CONTENT = 0.92  # content token F1 (macro over pages) on dragnet:test
-FLOOR_COMMENT = 0.85  # comment token F1 (macro over pages with comments) on dragnet:test
+# Measured on the shipped model: HTML content 0.930, comment 0.878; text content 0.833, comment 0.651.
+FLOORS = {
+    "dragnet:test": {"content": 0.92, "comment": 0.86},
+    "dragnet:test@text": {"content": 0.82, "comment": 0.63},
+}
 
 pytestmark = pytest.mark.quality
 
 
-@pytest.fixture(scope="module")
-def report(shared_datasets):
+@pytest.fixture(scope="module", params=sorted(FLOORS))
+def report(request, shared_datasets):
     if not default_model_path().is_file():
         pytest.skip(f"default model {default_model_path()} not built yet (winnow train --preset default)")
     from winnow.train.evaluate import evaluate
 
-    return evaluate(winnow.load_model(), ["dragnet:test"], shared_datasets)
+    return evaluate(winnow.load_model(), [request.param], shared_datasets)
 
 
 def test_scored_on_the_whole_test_split(report):
@@ -30,9 +35,7 @@ def test_scored_on_the_whole_test_split(report):
     assert report["tokens"]["comment"]["pages"] > 100  # DATASET.md: 121 test pages have comments
 
 
-def test_content_token_f1(report):
-    assert report["tokens"]["content"]["f1"] >= FLOOR_CONTENT, report["tokens"]["content"]
-
-
-def test_comment_token_f1(report):
-    assert report["tokens"]["comment"]["f1"] >= FLOOR_COMMENT, report["tokens"]["comment"]
+@pytest.mark.parametrize("part", ["content", "comment"])
+def test_token_f1_floor(report, part):
+    floor = FLOORS[report["data"][0]][part]
+    assert report["tokens"][part]["f1"] >= floor, report["tokens"][part]
