@@ -281,10 +281,10 @@ def test_page_time_limit(tmp_path, tiny_model_path, monkeypatch):
     good.write_text(GOOD)
     real = batch.segment
 
-    def segment_slowly(page):
+    def segment_slowly(page, **options):
         if page.id.endswith("slow.html"):
             time.sleep(5)
-        return real(page)
+        return real(page, **options)
 
     monkeypatch.setattr(batch, "segment", segment_slowly)
     result = runner.invoke(app, ["extract", str(slow), str(good), "--model", str(tiny_model_path), "--page-timeout", "0.5"])
@@ -309,3 +309,11 @@ def test_duplicate_page_under_another_name_is_named(tmp_path):
     assert len(messages) == 1 and "copy-of-a = a" in messages[0]
     with pytest.raises(TrainingError, match="also in the training data"):
         check_test_overlap(*train, *table([("b", ["other"])]), log=messages.append)
+
+
+def test_max_blocks_option(tmp_path, tiny_model_path):
+    page = tmp_path / "long.html"
+    page.write_text("<html><body>" + "".join(f"<p>paragraph {i}</p>" for i in range(50)) + "</body></html>")
+    result = runner.invoke(app, ["predict", str(page), "--model", str(tiny_model_path), "--max-blocks", "7"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == [f"paragraph {i}" for i in range(7)]

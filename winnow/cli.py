@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from winnow.model import ModelError, load_model
 from winnow.pages import MAX_PAGE_BYTES, PageError, read_page
+from winnow.segment import MAX_BLOCKS
 from winnow.predict.batch import (PAGE_SECONDS, BatchOptions, BatchSummary, extract_to, open_output, predict_to,
                                   write_failures)
 from winnow.train.datasets import DatasetError
@@ -51,6 +52,8 @@ ErrorsOption = Annotated[Optional[str], typer.Option(
     "--errors", help="Also write the pages that failed, with the reason, to this JSON Lines file.")]
 MaxBytesOption = Annotated[int, typer.Option(
     "--max-page-bytes", help="Refuse pages larger than this many bytes (after gunzip); bounds memory per page.")]
+MaxBlocksOption = Annotated[int, typer.Option(
+    "--max-blocks", help="Keep at most this many blocks of a page; the rest of a huge page is dropped.")]
 PageSecondsOption = Annotated[float, typer.Option(
     "--page-timeout", help="Give up on a page whose segmentation takes longer than this many seconds (0: no limit).")]
 DatasetsOption = Annotated[Optional[Path], typer.Option(
@@ -91,8 +94,9 @@ def _batch_output(output: str | None):
         raise typer.Exit(130) from None
 
 
-def _options(input_format: InputFormat, quiet: bool, max_bytes: int, page_seconds: float) -> BatchOptions:
-    return BatchOptions(input_format.value, not quiet and err.is_terminal, max_bytes, page_seconds)
+def _options(input_format: InputFormat, quiet: bool, max_bytes: int, page_seconds: float,
+             max_blocks: int) -> BatchOptions:
+    return BatchOptions(input_format.value, not quiet and err.is_terminal, max_bytes, page_seconds, max_blocks)
 
 
 def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
@@ -112,12 +116,12 @@ def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
 def predict(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
             input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
             errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
-            page_seconds: PageSecondsOption = PAGE_SECONDS) -> None:
+            page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS) -> None:
     """Label every block of each page: JSON Lines {page, index, text, label, proba}, in page order."""
     with _clear_errors():
         loaded = load_model(model)
         with _batch_output(output) as out:
-            summary = predict_to(loaded, inputs, out, _options(input_format, quiet, max_page_bytes, page_seconds))
+            summary = predict_to(loaded, inputs, out, _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks))
     _finish(summary, quiet, errors)
 
 
@@ -127,13 +131,13 @@ def extract(inputs: InputsArgument, model: ModelOption = None, output: OutputOpt
                                      "{page, title, text, comments}; text or markdown: readable text.")] = ExtractFormat.json,
             input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
             errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
-            page_seconds: PageSecondsOption = PAGE_SECONDS) -> None:
+            page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS) -> None:
     """Extract each page's headline, article text and reader comments."""
     with _clear_errors():
         loaded = load_model(model)
         with _batch_output(output) as out:
             summary = extract_to(loaded, inputs, out, output_format.value,
-                                 _options(input_format, quiet, max_page_bytes, page_seconds))
+                                 _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks))
     _finish(summary, quiet, errors)
 
 

@@ -43,17 +43,17 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HTML_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
 
 
-def segment(page: Page, images: bool = False) -> pd.DataFrame:
+def segment(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS) -> pd.DataFrame:
     """The blocks table of one page; `table.attrs["title"]` holds the HTML <title>.
 
     With `images`, each <img> of an HTML page becomes a block of its own (its URL, or its alt text):
     what a text rendering of the page shows.
     """
     if page.kind == "text":
-        rows, title = segment_text(page.text), ""
+        rows, title = segment_text(page.text)[:max_blocks], ""
     else:
         root = parse_html(page.text)
-        rows, title = ([], "") if root is None else (_walk(root, images), page_title(root))
+        rows, title = ([], "") if root is None else (_walk(root, images, max_blocks), page_title(root))
     table = pd.DataFrame(rows, columns=BLOCK_COLUMNS[2:])
     table.insert(0, "index", range(len(table)))
     table.insert(0, "page", page.id)
@@ -74,7 +74,7 @@ def segment_text(text: str) -> list[tuple]:
         line = _WHITESPACE.sub(" ", raw).strip()
         if line:
             rows.append((line, "", "", 0, 0, "", "", len(raw) - len(raw.lstrip()), gold))
-    return rows[:MAX_BLOCKS]
+    return rows
 
 
 def parse_html(markup: str) -> etree._Element | None:
@@ -137,7 +137,7 @@ def _image_text(element: etree._Element) -> str:
     return src if src and not src.startswith("data:") else (element.get("alt") or "")
 
 
-def _walk(root: etree._Element, images: bool = False) -> list[tuple]:
+def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS) -> list[tuple]:
     """Iterative walk (deep pages must not hit the recursion limit) that flushes a block at block tags."""
     rows: list[tuple] = []
     stack: list[_Open] = []
@@ -148,7 +148,7 @@ def _walk(root: etree._Element, images: bool = False) -> list[tuple]:
     def flush() -> None:
         nonlocal link_chars
         text = _WHITESPACE.sub(" ", "".join(parts)).strip()
-        if text and len(rows) < MAX_BLOCKS:
+        if text and len(rows) < max_blocks:
             blocks = [o for o in stack if o.is_block]
             owner = blocks[-1] if blocks else None
             path = " ".join(o.tag for o in blocks)

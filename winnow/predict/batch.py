@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from winnow.model import WinnowModel
 from winnow.pages import MAX_PAGE_BYTES, Page, PageError, iter_page_paths, read_page
 from winnow.predict.extract import assemble
-from winnow.segment import segment
+from winnow.segment import MAX_BLOCKS, segment
 
 CHUNK_PAGES = 32  # pages classified in one predict_proba call
 PAGE_SECONDS = 30.0  # time limit to segment one page
@@ -34,6 +34,7 @@ class BatchOptions:
     progress: bool = False  # a progress bar on stderr
     max_bytes: int = MAX_PAGE_BYTES  # larger pages are refused
     page_seconds: float = PAGE_SECONDS  # time limit to segment one page; 0 for none
+    max_blocks: int = MAX_BLOCKS  # blocks kept per page
 
 
 @dataclass
@@ -95,13 +96,13 @@ def time_limit(seconds: float, page_id: str):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _segment_chunk(chunk: list[Page], summary: BatchSummary, seconds: float) -> list[tuple[Page, pd.DataFrame]]:
+def _segment_chunk(chunk: list[Page], summary: BatchSummary, options: BatchOptions) -> list[tuple[Page, pd.DataFrame]]:
     """Segment each page within the time limit; a page that fails is reported and left out."""
     segmented = []
     for page in chunk:
         try:
-            with time_limit(seconds, page.id):
-                segmented.append((page, segment(page)))
+            with time_limit(options.page_seconds, page.id):
+                segmented.append((page, segment(page, max_blocks=options.max_blocks)))
         except Exception as error:  # noqa: BLE001 - one bad page must not end the batch
             reason = str(error).removeprefix(f"{page.id}: ") if isinstance(error, PageError) else f"{type(error).__name__}: {error}"
             summary.failures.append((page.id, reason))
@@ -149,7 +150,7 @@ def run(model: WinnowModel, inputs: list[str], write: Callable[[Page, pd.DataFra
     paths = iter_page_paths(inputs)
     with _progress(options.progress, len(paths)) as advance:
         for chunk in _chunks(_read_all(paths, options.input_format, options.max_bytes, summary), CHUNK_PAGES):
-            segmented = _segment_chunk(chunk, summary, options.page_seconds)
+            segmented = _segment_chunk(chunk, summary, options)
             for page, blocks, title in _classify_safely(model, segmented, summary):
                 summary.blocks += write(page, blocks, title)
                 summary.pages += 1
