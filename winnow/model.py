@@ -19,12 +19,10 @@ import numpy as np
 import pandas as pd
 import sklearn
 import skops.io as skops_io
-from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
-from winnow.classifier import ContentThenComment
 from winnow.features import FEATURES_VERSION, BlockFeatures
 from winnow.pages import Page, as_page
 from winnow.segment import LABELS, segment
@@ -32,9 +30,8 @@ from winnow.segment import LABELS, segment
 MODEL_FORMAT = "winnow-model/1"
 SKOPS_SUFFIX = ".skops"
 SKOPS_HEADER = "WINNOW-SKOPS/1"
-# Beyond what skops trusts by default: the types a winnow pipeline is made of.
-TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "winnow.features.BlockFeatures",
-                 "winnow.classifier.ContentThenComment"]
+# Beyond what skops trusts by default: the two types a winnow pipeline is made of.
+TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "winnow.features.BlockFeatures"]
 DEFAULT_MODEL = "default.joblib"
 
 
@@ -44,11 +41,11 @@ class ModelError(RuntimeError):
 
 def make_pipeline(max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 63,
                   max_class_tokens: int = 200, context: int = 2, random_state: int = 0) -> Pipeline:
-    boosting = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
-                                              max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,
-                                              early_stopping=False, random_state=random_state)
+    classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
+                                                max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,
+                                                early_stopping=False, random_state=random_state)
     return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context)),
-                     ("classifier", ContentThenComment(boosting, clone(boosting)))])
+                     ("classifier", classifier)])
 
 
 def library_versions() -> dict:

@@ -7,7 +7,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sklearn.pipeline import Pipeline
@@ -37,14 +36,23 @@ def check_training_data(blocks: pd.DataFrame) -> None:
                             f"a classifier needs at least two of {', '.join(LABELS)}")
 
 
-def comments_labeled(blocks: pd.DataFrame) -> np.ndarray:
-    """Per block, whether its set labels reader comments (elsewhere comments hide among chrome and content)."""
-    return (blocks["dataset"].isin(COMMENT_LABELED) | (blocks["dataset"] == "native")).to_numpy()
+def drop_unlabeled_comments(blocks: pd.DataFrame, threshold: float = 0.5, log=print) -> pd.DataFrame:
+    """Drop blocks of sets without comment labels that a comment-aware model takes for comments.
 
-
-def fit_blocks(blocks: pd.DataFrame, params: dict) -> Pipeline:
-    """A pipeline fitted on labeled blocks; comment vs chrome is learned only where comments are labeled."""
-    return make_pipeline(**params).fit(blocks, blocks["label"], classifier__comment_labeled=comments_labeled(blocks))
+    wcxb and CleanEval do not label reader comments: their comment sections are chrome or content.
+    Learned as they are, they teach the model that comments are chrome (or content). Their label is
+    really unknown, so such blocks are left out of training. The comment-aware model is fitted on the
+    sets that do label comments.
+    """
+    knows_comments = blocks["dataset"].isin(COMMENT_LABELED) | (blocks["dataset"] == "native")
+    if not knows_comments.any() or knows_comments.all() or not (blocks.loc[knows_comments, "label"] == "comment").any():
+        return blocks
+    judge = make_pipeline(max_iter=100).fit(blocks[knows_comments], blocks.loc[knows_comments, "label"])
+    others = blocks[~knows_comments]
+    comment_column = list(judge.classes_).index("comment")
+    ambiguous = judge.predict_proba(others)[:, comment_column] > threshold
+    log(f"left out {int(ambiguous.sum()):,} blocks of sets without comment labels that look like comments")
+    return blocks.drop(index=others.index[ambiguous])
 
 
 def _fingerprints(blocks: pd.DataFrame) -> pd.Series:
@@ -100,8 +108,9 @@ def fit_pipeline(specs: list[str], test_specs: list[str], datasets_dir: Path | N
     if test_specs:
         check_test_overlap(blocks, pages, *load_corpus(test_specs, datasets_dir), log)
     warn_low_coverage(pages, log)
+    blocks = drop_unlabeled_comments(blocks, log=log)
     log(f"fitting on {', '.join(specs)}: {len(pages):,} pages, {len(blocks):,} blocks")
-    pipeline = fit_blocks(blocks, params)
+    pipeline = make_pipeline(**params).fit(blocks, blocks["label"])
     features = pipeline.named_steps["features"].get_feature_names_out()
     card = {
         "training_data": {"specs": specs, "datasets": dataset_summary(blocks, pages)},
