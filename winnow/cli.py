@@ -99,6 +99,15 @@ def _options(input_format: InputFormat, quiet: bool, max_bytes: int, page_second
     return BatchOptions(input_format.value, not quiet and err.is_terminal, max_bytes, page_seconds, max_blocks)
 
 
+def _run_batch(model: Path | None, output: str | None, errors: str | None, quiet: bool, run) -> None:
+    """Load the model, run the batch into the output, then report."""
+    with _clear_errors():
+        loaded = load_model(model)
+        with _batch_output(output) as out:
+            summary = run(loaded, out)
+    _finish(summary, quiet, errors)
+
+
 def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
     if errors:
         write_failures(summary, errors)
@@ -118,11 +127,8 @@ def predict(inputs: InputsArgument, model: ModelOption = None, output: OutputOpt
             errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
             page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS) -> None:
     """Label every block of each page: JSON Lines {page, index, text, label, proba}, in page order."""
-    with _clear_errors():
-        loaded = load_model(model)
-        with _batch_output(output) as out:
-            summary = predict_to(loaded, inputs, out, _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks))
-    _finish(summary, quiet, errors)
+    options = _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks)
+    _run_batch(model, output, errors, quiet, lambda loaded, out: predict_to(loaded, inputs, out, options))
 
 
 @app.command()
@@ -133,12 +139,9 @@ def extract(inputs: InputsArgument, model: ModelOption = None, output: OutputOpt
             errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
             page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS) -> None:
     """Extract each page's headline, article text and reader comments."""
-    with _clear_errors():
-        loaded = load_model(model)
-        with _batch_output(output) as out:
-            summary = extract_to(loaded, inputs, out, output_format.value,
-                                 _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks))
-    _finish(summary, quiet, errors)
+    options = _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks)
+    _run_batch(model, output, errors, quiet,
+               lambda loaded, out: extract_to(loaded, inputs, out, output_format.value, options))
 
 
 @app.command()
