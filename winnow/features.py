@@ -149,7 +149,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def fit(self, blocks: pd.DataFrame, y=None):
         self.near_tokens_ = self._fit_vocabulary(blocks["classid"])
         self.far_tokens_ = self._fit_vocabulary(blocks["ancestor_classid"])
-        self.feature_names_out_ = np.array(self._numeric_names(blocks.head(0))
+        self.feature_names_out_ = np.array(self._numeric_names()
                                            + [f"near:{t}" for t in self.near_tokens_.get_feature_names_out()]
                                            + [f"far:{t}" for t in self.far_tokens_.get_feature_names_out()])
         return self
@@ -167,7 +167,8 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         return pd.concat([numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context),
                           dom_features(blocks)], axis=1)
 
-    def _numeric_names(self, empty: pd.DataFrame) -> list[str]:
+    def _numeric_names(self) -> list[str]:
+        """Names of the numeric columns, read off a one-block example."""
         example = pd.DataFrame({"page": ["p"], "text": ["x"], "link_chars": [0], "tag": ["p"], "path": ["p"],
                                 "depth": [1], "indent": [0]})
         return list(self._numbers(example).columns)

@@ -44,10 +44,6 @@ class BatchSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
-    def as_dict(self) -> dict:
-        return {"pages": self.pages, "blocks": self.blocks, "failed": len(self.failures),
-                "failures": [{"page": p, "reason": r} for p, r in self.failures], "seconds": round(self.seconds, 3)}
-
 
 def block_records(labeled: pd.DataFrame, labels: list[str]) -> Iterator[dict]:
     """One `predict` record per block: page, index, text, label, proba."""
