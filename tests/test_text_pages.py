@@ -486,3 +486,21 @@ def test_dragnet_pages_rendered_as_text(shared_datasets):
         assert (blocks["label"] == blocks["gold"]).all()  # the labels travelled through the text format
         assert report["content_coverage"] > 0.8
         assert not report["native"]
+
+
+def test_thread_features_on_a_hand_made_thread():
+    from winnow.features import text_features, thread_features
+
+    lines = ["Some headline", "A long paragraph of the article with many words in it.", "Comments (2)",
+             "anna", "3 hours ago", "Nice piece.", "ben", "5 hours ago", "I disagree."]
+    blocks = segment(Page("thread.txt", "\n".join(lines), "text"))
+    numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
+    threads = thread_features(blocks, numbers)
+    assert threads["comment_header"].tolist() == [0, 0, 1, 0, 0, 0, 0, 0, 0]
+    assert threads["after_comment_header"].tolist() == [0, 0, 0, 1, 1, 1, 1, 1, 1]
+    assert threads["since_comment_header"].iloc[0] == pytest.approx(-2 / 9)
+    assert threads["since_comment_header"].iloc[8] == pytest.approx(6 / 9)
+    # Two "ago" lines: before either, both are still to come; after the last, none.
+    assert threads["ago_still_to_come"].iloc[0] == 1.0 and threads["ago_still_to_come"].iloc[8] == 0.0
+    # A window of 7 centred on line 5 ("Nice piece.") spans lines 2..8: two "ago" lines of seven.
+    assert threads["ago_share@7"].iloc[5] == pytest.approx(2 / 7)

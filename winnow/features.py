@@ -9,15 +9,19 @@ Three kinds, all computed column-wise over whole tables (no per-block Python loo
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
 from winnow.stopwords import STOPWORDS
+from winnow.textstats import CharClasses, Joined, one_line
 
 FEATURES_VERSION = 2  # bump when features change: models fitted on other features cannot be used
-_WORD = r"[^\W_]+"
+_WORD_CHAR = r"[^\W_]"
+_WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
 CUES = {
     "date": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d\d-\d\d\b",
@@ -26,7 +30,8 @@ CUES = {
            r"|y|yrs?|years?)\s+ago\b|\byesterday\b|\bjust now\b",
     "time": r"\b\d{1,2}:\d\d\b",
     "comment_cue": r"\breply\b|\bsays?:|\bwrote:|\bcomments?\b|\breport abuse\b|\bpermalink\b|\bflag\b|\blikes?\b",
-    "chrome_cue": r"©|\bcopyright\b|\ball rights reserved\b|\bprivacy\b|\bterms\b|\bcookies?\b|\bsubscribe\b|\bsign (?:in|up)\b|\blog ?in\b|\bshare\b|\btweet\b|\bfollow us\b|\badvertis|\brelated\b|\bread more\b|\bmore from\b|\bnewsletter\b",
+    "chrome_cue": r"©|\b(?:copyright|all rights reserved|privacy|terms|cookies?|subscribe|sign (?:in|up)|log ?in|share"
+                  r"|tweet|follow us|related|read more|more from|newsletter)\b|\badvertis",
     "byline": r"^\s*(?:by|posted by|written by|von|par|por)\s",
     "bullet": r"^\s*(?:[•·◦▪*\-–»›>|]|\d+[.)])\s",
     "url": r"^\s*(?:https?://|www\.)\S+\s*$",
@@ -43,37 +48,51 @@ TEXT_FEATURES = ["chars", "words", "word_len", "sentences", "ends_punct", "punct
 CONTEXT_FEATURES = ["words", "link_density", "stopwords", "punct", "ends_punct", "density", "indent", "ago", "bullet"]
 
 
+_CHAR_CLASSES = CharClasses({
+    "word": r"\w", "token": _WORD_CHAR, "letter": r"[^\W\d_]", "digit": r"\d", "upper": r"[A-Z]",
+    "lower": r"[a-z]", "space": r"\s", "punct": r"[^\w\s]", "cjk": _CJK, "stop": r"[.!?。！？]",
+    "closing": r"[.!?。！？:\"”')]",
+})
+_CUE_PATTERNS = {name: one_line(pattern) for name, pattern in CUES.items()}
+# Literals every match of a slow cue contains: only blocks holding one are scanned (textstats).
+_CUE_REQUIRED = {name: re.compile(literals) for name, literals in {
+    "ago": "ago|yesterday|just now", "counter": "comment|repl|view|share|like"}.items()}
+
+
 def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> pd.DataFrame:
-    """Per-block numbers that need only the block's text."""
-    chars = text.str.len().astype("float32")
-    safe_chars = chars.clip(lower=1)
-    lower = text.str.lower()
-    words = lower.str.findall(_WORD)
-    n_words = words.str.len().astype("float32")
-    cjk = text.str.count(_CJK)
-    n_tokens = (n_words + cjk).clip(lower=1)
-    letters = text.str.count(r"[^\W\d_]").clip(lower=1)
-    exploded = words.explode()
-    stop = exploded.isin(STOPWORDS).groupby(level=0).sum().reindex(text.index, fill_value=0)
+    """Per-block numbers that need only the block's text, counted over all blocks at once (textstats)."""
+    joined = Joined.of(text.tolist())
+    chars = _CHAR_CLASSES.flags(joined.codes)
+    lower = joined.lower()
+    lower_chars = _CHAR_CLASSES.flags(lower.codes)
+    token = lower_chars["token"]
+    word_starts = np.flatnonzero(token & ~lower.previous(token))
+    is_stop = pd.Series(re.findall(_WORD, lower.string)).isin(STOPWORDS).to_numpy(dtype=float)
+    n_chars = joined.lengths.astype("float32")
+    safe_chars = np.maximum(n_chars, 1)
+    cjk = joined.count_chars(chars["cjk"])
+    n_words = lower.per_string(word_starts)
+    n_tokens = np.maximum(n_words + cjk, 1)
+    upper = joined.count_chars(chars["upper"])
     out = pd.DataFrame({
-        "chars": chars,
+        "chars": n_chars,
         "words": n_words + cjk,
-        "word_len": chars / n_tokens,
-        "sentences": text.str.count(r"[.!?。！？](?:\s|$)"),
-        "ends_punct": text.str.contains(r"[.!?。！？:\"”')]\s*$").astype("float32"),
-        "punct": text.str.count(r"[^\w\s]") / safe_chars,
-        "digits": text.str.count(r"\d") / safe_chars,
-        "upper": text.str.count(r"[A-Z]") / letters,
-        "capitalized": text.str.count(r"\b[A-Z]") / n_tokens,
-        "stopwords": stop / n_tokens,
+        "word_len": n_chars / n_tokens,
+        "sentences": joined.count_chars(chars["stop"] & joined.next(chars["space"])),
+        "ends_punct": joined.last_nonspace(chars["space"], chars["closing"]),
+        "punct": joined.count_chars(chars["punct"]) / safe_chars,
+        "digits": joined.count_chars(chars["digit"]) / safe_chars,
+        "upper": upper / np.maximum(joined.count_chars(chars["letter"]), 1),
+        "capitalized": joined.count_chars(chars["upper"] & ~joined.previous(chars["word"])) / n_tokens,
+        "stopwords": lower.per_string(word_starts, weights=is_stop) / n_tokens,
         "cjk": cjk / safe_chars,
-        "link_density": link_chars / safe_chars,
+        "link_density": link_chars.to_numpy() / safe_chars,
         "density": n_tokens / np.ceil(safe_chars / 80),
-        "indent": indent,
-        "caps_line": ((text.str.count(r"[a-z]") == 0) & (text.str.count(r"[A-Z]") >= 2)).astype("float32"),
+        "indent": indent.to_numpy(),
+        "caps_line": (joined.count_chars(chars["lower"]) == 0) & (upper >= 2),
     }, index=text.index)
-    for name, pattern in CUES.items():
-        out[name] = lower.str.count(pattern)
+    for name, pattern in _CUE_PATTERNS.items():
+        out[name] = lower.count_matches(pattern, _CUE_REQUIRED.get(name))
     return out.astype("float32")
 
 
@@ -119,6 +138,38 @@ def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd
     return pd.DataFrame(columns, index=numbers.index).fillna(-1).astype("float32")
 
 
+_COMMENT_HEADER = (r"^\s*(?:\d+\s+)?(?:comments?|responses?|replies|reader comments|discussion|add a comment"
+                   r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
+RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time"]
+
+
+def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
+    """Wide windows over line rhythms: what finds comment threads and link lists without a DOM.
+
+    The share of lines with a relative time, a comment word, a counter, a bullet or few words in windows
+    of 7 and 21 lines; whether a comment header ("Comments", "Add a Comment", ...) came earlier in the page,
+    and how far back; the share of the page's "ago" lines still to come.
+    """
+    page = blocks["page"]
+    rhythm = numbers[["ago", "comment_cue", "counter", "bullet", "time"]].clip(upper=1).assign(
+        short=(numbers["words"] <= 4).astype("float32"))
+    columns = {}
+    for window in (7, 21):
+        rolled = rhythm.groupby(page, sort=False).rolling(window, center=True, min_periods=1).mean()
+        for name in RHYTHM_FEATURES:
+            columns[f"{name}_share@{window}"] = rolled[name].reset_index(level=0, drop=True)
+    header = blocks["text"].str.lower().str.contains(_COMMENT_HEADER).astype("float32")
+    position = blocks.groupby("page", sort=False).cumcount().astype("float32")
+    first_header = position.where(header > 0).groupby(page).transform("min")
+    size = page.map(page.value_counts()).astype("float32")
+    columns["comment_header"] = header
+    columns["after_comment_header"] = (position > first_header).astype("float32")
+    columns["since_comment_header"] = ((position - first_header) / size).fillna(-1)
+    ago = rhythm["ago"].groupby(page, sort=False)
+    columns["ago_still_to_come"] = (ago.transform("sum") - ago.cumsum()) / ago.transform("sum").clip(lower=1)
+    return pd.DataFrame(columns, index=blocks.index).fillna(0).astype("float32")
+
+
 def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
     tag = blocks["tag"]
     path = " " + blocks["path"] + " "
@@ -140,11 +191,13 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     max_class_tokens: how many class/id tokens (most frequent in training) become features, for the
         block's own element and parent, and again for the further ancestors.
     context: how many neighbouring blocks on each side lend their numbers.
+    threads: add wide windows over line rhythms (thread_features), made for text pages.
     """
 
-    def __init__(self, max_class_tokens: int = 200, context: int = 2):
+    def __init__(self, max_class_tokens: int = 200, context: int = 2, threads: bool = False):
         self.max_class_tokens = max_class_tokens
         self.context = context
+        self.threads = threads
 
     def fit(self, blocks: pd.DataFrame, y=None):
         self.near_tokens_ = self._fit_vocabulary(blocks["classid"])
@@ -164,8 +217,11 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def _numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         blocks = blocks.reset_index(drop=True)
         numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
-        return pd.concat([numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context),
-                          dom_features(blocks)], axis=1)
+        parts = [numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context),
+                 dom_features(blocks)]
+        if getattr(self, "threads", False):  # models saved before the parameter existed lack it
+            parts.append(thread_features(blocks, numbers))
+        return pd.concat(parts, axis=1)
 
     def _numeric_names(self) -> list[str]:
         """Names of the numeric columns, read off a one-block example."""

@@ -40,11 +40,12 @@ class ModelError(RuntimeError):
 
 
 def make_pipeline(max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 63,
-                  max_class_tokens: int = 200, context: int = 2, random_state: int = 0) -> Pipeline:
+                  max_class_tokens: int = 200, context: int = 2, threads: bool = False,
+                  random_state: int = 0) -> Pipeline:
     classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
                                                 max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,
                                                 early_stopping=False, random_state=random_state)
-    return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context)),
+    return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context, threads=threads)),
                      ("classifier", classifier)])
 
 

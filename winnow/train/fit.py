@@ -142,8 +142,12 @@ def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: P
     params = dict(max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
                   max_class_tokens=max_class_tokens, context=context)
     pipeline, html_card = fit_pipeline(specs, test_specs or [], datasets_dir, params, log)
-    text_pipeline, text_card = (fit_pipeline(text_specs, text_test_specs or [], datasets_dir, params, log)
+    # Without a DOM, comment threads show only in the rhythm of lines: the text model gets wide windows.
+    text_params = dict(params, threads=True)
+    text_pipeline, text_card = (fit_pipeline(text_specs, text_test_specs or [], datasets_dir, text_params, log)
                                 if text_specs else (None, None))
+    if text_card is not None:
+        text_card["params"] = text_params
     card = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": [str(c) for c in pipeline.classes_],

@@ -1,0 +1,105 @@
+"""The batch counting of text features equals plain per-block regex counting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from winnow.features import _CJK, _WORD, CUES, text_features
+from winnow.stopwords import STOPWORDS
+from winnow.textstats import Joined, one_line
+
+
+def reference_text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> pd.DataFrame:
+    """The same numbers, block by block with pandas' string methods (the slow, obvious way)."""
+    chars = text.str.len().astype("float32")
+    safe_chars = chars.clip(lower=1)
+    lower = text.str.lower()
+    words = lower.str.findall(_WORD)
+    n_words = words.str.len().astype("float32")
+    cjk = text.str.count(_CJK)
+    n_tokens = (n_words + cjk).clip(lower=1)
+    letters = text.str.count(r"[^\W\d_]").clip(lower=1)
+    stop = words.map(lambda tokens: sum(token in STOPWORDS for token in tokens))
+    out = pd.DataFrame({
+        "chars": chars,
+        "words": n_words + cjk,
+        "word_len": chars / n_tokens,
+        "sentences": text.str.count(r"[.!?。！？](?:\s|$)"),
+        "ends_punct": text.str.contains(r"[.!?。！？:\"”')]\s*$").astype("float32"),
+        "punct": text.str.count(r"[^\w\s]") / safe_chars,
+        "digits": text.str.count(r"\d") / safe_chars,
+        "upper": text.str.count(r"[A-Z]") / letters,
+        "capitalized": text.str.count(r"\b[A-Z]") / n_tokens,
+        "stopwords": stop / n_tokens,
+        "cjk": cjk / safe_chars,
+        "link_density": link_chars / safe_chars,
+        "density": n_tokens / np.ceil(safe_chars / 80),
+        "indent": indent,
+        "caps_line": ((text.str.count(r"[a-z]") == 0) & (text.str.count(r"[A-Z]") >= 2)).astype("float32"),
+    }, index=text.index)
+    for name, pattern in CUES.items():
+        out[name] = lower.str.count(pattern)
+    return out.astype("float32")
+
+
+TRICKY = [
+    "Posted 3 hours ago by someone", "Source3 days ago", "yesterday", "just now", "an hour ago",
+    "• Local", "  - item", "1. First", "By A. Reporter,", "https://img.example.com/image.php?url=abc",
+    "photo.jpg", "Comments / 60", "12 comments", "© 2024 All Rights Reserved. Privacy | Terms",
+    "Sign in", "ÉCOLE NORMALE", "İstanbul'da BÜYÜK", "東京は晴れ。明日も晴れ。", "ending with a quote”",
+    "Wait... what?! Yes.", "x", "  ", "3", "Oct. 22, 2024 10:45", "2024-10-22", "1/2/2024",
+    "word_with_underscores and_more", "Ünïcödé wörds ñ", "Reply", "Anna says: hello", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 beyond BMP",
+    "a\u2028b", "tab\tseparated\tline", "dots . . end .", "ago", "3 hours\nago",
+]
+
+
+def _both(texts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    text = pd.Series(texts)
+    links = pd.Series(np.arange(len(texts)) % 3, dtype="int64")
+    indent = pd.Series(np.arange(len(texts)) % 2, dtype="int64")
+    # The reference sees what the batch sees: a newline inside a block counts as a space.
+    reference = reference_text_features(text.str.replace("\n", " "), links, indent)
+    return text_features(text, links, indent), reference
+
+
+def test_tricky_strings_match_the_reference():
+    fast, reference = _both(TRICKY)
+    pd.testing.assert_frame_equal(fast, reference[fast.columns], check_exact=False, rtol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40), min_size=1, max_size=12))
+def test_random_strings_match_the_reference(texts):
+    fast, reference = _both(texts)
+    pd.testing.assert_frame_equal(fast, reference[fast.columns], check_exact=False, rtol=1e-6)
+
+
+def test_real_pages_match_the_reference(shared_datasets):
+    from itertools import islice
+
+    from winnow.segment import segment
+    from winnow.train.datasets import iter_dataset
+
+    pages = islice(iter_dataset("dragnet:test", shared_datasets), 40)
+    blocks = pd.concat([segment(gold.page) for gold in pages], ignore_index=True)
+    fast, reference = _both(blocks["text"].tolist())
+    pd.testing.assert_frame_equal(fast, reference[fast.columns], check_exact=False, rtol=1e-6)
+
+
+def test_joined_maps_matches_to_their_string():
+    joined = Joined.of(["a ago", "", "ago ago", "x"])
+    assert joined.count == 4
+    assert joined.lengths.tolist() == [5, 0, 7, 1]
+    assert joined.count_matches(one_line(r"ago")).tolist() == [1, 0, 2, 0]
+    # `\s*$` must not run on into the next string, nor `^` miss a string's start.
+    assert joined.count_matches(one_line(r"^\s*ago\s*$")).tolist() == [0, 0, 0, 0]
+    assert joined.count_matches(one_line(r"^ago")).tolist() == [0, 0, 1, 0]
+    assert joined.count_matches(one_line(r"ago"), required=one_line("ago ago")).tolist() == [0, 0, 2, 0]
+
+
+def test_empty_batch():
+    assert text_features(pd.Series([], dtype=object), pd.Series([], dtype="int64"),
+                         pd.Series([], dtype="int64")).shape[0] == 0

@@ -1,0 +1,107 @@
+"""Count characters and regex matches per string over a whole batch of strings at once.
+
+Running ~20 regexes block by block cost more than parsing the pages. Here the strings are joined with
+"\\n" into one string: character classes are looked up per code point in a table made once per batch
+(numpy does the counting), and each pattern scans the joined string once, matches being assigned to
+their string by position. Patterns must not match across the separator: in `one_line` patterns
+`\\s` never matches "\\n", and `^`/`$` hold at each string's start and end (re.MULTILINE).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+SEPARATOR = "\n"
+_SPACE_NOT_SEPARATOR = r"[^\S\n]"
+
+
+def one_line(pattern: str, flags: int = 0) -> re.Pattern:
+    """Compile a pattern for a joined string: `\\s` stays inside one string, `^`/`$` bound each string.
+
+    The pattern must not use `\\s` inside a character class (`[...]`), where the rewrite would not parse.
+    """
+    return re.compile(pattern.replace(r"\s", _SPACE_NOT_SEPARATOR), flags | re.MULTILINE)
+
+
+class CharClasses:
+    """Which code points belong to which named regex character class; answers are cached across batches."""
+
+    def __init__(self, classes: dict[str, str]):
+        self.names = list(classes)
+        self._patterns = [re.compile(pattern) for pattern in classes.values()]
+        self._bits: dict[int, int] = {}
+
+    def _bits_of(self, code: int) -> int:
+        bits = self._bits.get(code)
+        if bits is None:
+            char = chr(code)
+            bits = sum(1 << k for k, pattern in enumerate(self._patterns) if pattern.fullmatch(char))
+            self._bits[code] = bits
+        return bits
+
+    def flags(self, codes: np.ndarray) -> dict[str, np.ndarray]:
+        """Name -> boolean array over `codes`."""
+        present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.zeros(0, dtype=np.int64)
+        table = np.zeros(int(codes.max()) + 1 if len(codes) else 1, dtype=np.uint32)
+        table[present] = [self._bits_of(int(code)) for code in present]
+        bits = table[codes]
+        return {name: (bits & (1 << k)) != 0 for k, name in enumerate(self.names)}
+
+
+class Joined:
+    """A batch of strings as one string, with the arrays that map a position back to its string."""
+
+    def __init__(self, joined: str):
+        self.string = joined
+        self.codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        self.ends = np.flatnonzero(self.codes == ord(SEPARATOR))  # the separator after each string
+        self.count = len(self.ends)
+        self.lengths = np.diff(self.ends, prepend=-1) - 1
+        self.owner = np.repeat(np.arange(self.count), self.lengths + 1)  # string of each position
+
+    @classmethod
+    def of(cls, texts) -> "Joined":
+        return cls("".join(text.replace(SEPARATOR, " ") + SEPARATOR for text in texts))
+
+    def lower(self) -> "Joined":
+        return Joined(self.string.lower())  # lowering may change lengths, so positions are found anew
+
+    def per_string(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Sum over positions (or their weights) for each string."""
+        return np.bincount(self.owner[positions], weights=weights, minlength=self.count)
+
+    def count_chars(self, flags: np.ndarray) -> np.ndarray:
+        return self.per_string(np.flatnonzero(flags))
+
+    def count_matches(self, pattern: re.Pattern, required: re.Pattern | None = None) -> np.ndarray:
+        """Matches of `pattern` in each string; with `required`, only strings where that also matches are
+        scanned (a cheap literal pattern that every match must contain makes a slow pattern fast)."""
+        if required is None:
+            starts = np.fromiter((match.start() for match in pattern.finditer(self.string)), dtype=np.int64)
+            return self.per_string(starts)
+        candidates = np.unique(self.owner[[match.start() for match in required.finditer(self.string)]])
+        counts = np.zeros(self.count, dtype=np.int64)
+        if len(candidates):
+            counts[candidates] = Joined.of(self.strings(candidates)).count_matches(pattern)
+        return counts
+
+    def strings(self, which: np.ndarray) -> list[str]:
+        return [self.string[end - length:end] for end, length in zip(self.ends[which], self.lengths[which])]
+
+    def previous(self, flags: np.ndarray) -> np.ndarray:
+        """flags shifted one position right: the flag of the character before (False at the start)."""
+        return np.concatenate([[False], flags[:-1]])
+
+    def next(self, flags: np.ndarray) -> np.ndarray:
+        return np.concatenate([flags[1:], [False]])
+
+    def last_nonspace(self, space: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """For each string: is its last non-space character flagged (False for an all-space string)."""
+        kept = np.flatnonzero(~space)
+        owners = self.owner[kept]
+        last = kept[np.r_[owners[1:] != owners[:-1], True]] if len(kept) else kept
+        result = np.zeros(self.count, dtype=bool)
+        result[self.owner[last]] = flags[last]
+        return result
