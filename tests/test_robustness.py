@@ -218,7 +218,7 @@ def test_interrupted_batch_keeps_whole_pages(tmp_path, tiny_model_path, monkeypa
     monkeypatch.setattr(batch, "CHUNK_PAGES", 1)
     monkeypatch.setattr(batch, "label_segmented", interrupt_on_third_chunk)
     out = tmp_path / "out.jsonl"
-    result = runner.invoke(app, ["predict", *paths, "--model", str(tiny_model_path), "-o", str(out)])
+    result = runner.invoke(app, ["predict", *paths, "--model", str(tiny_model_path), "-o", str(out), "--jobs", "1"])
     assert result.exit_code == 130
     records = [json.loads(line) for line in out.read_text().splitlines()]  # every line parses
     assert sorted({r["page"] for r in records}) == paths[:2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,11 +14,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from winnow.model import ModelError, load_model
+from winnow.model import MAX_ITER, ModelError, load_model
 from winnow.pages import MAX_PAGE_BYTES, PageError, read_page
 from winnow.segment import MAX_BLOCKS
-from winnow.predict.batch import (PAGE_SECONDS, BatchOptions, BatchSummary, extract_to, open_output, predict_to,
+from winnow.predict.batch import (PAGE_SECONDS, BatchOptions, BatchSummary, extract_to, predict_to, resolve_jobs,
                                   write_failures)
+from winnow.predict.output import open_output, resumable_output
+from winnow.predict.sources import expand_inputs
 from winnow.train.datasets import DatasetError
 from winnow.train.fit import PRESETS, TrainingError
 
@@ -41,8 +44,10 @@ class ExtractFormat(str, Enum):
 ModelOption = Annotated[Optional[Path], typer.Option(
     "--model", "-m", help="Model file (default: the model shipped with winnow). A .joblib model is a pickle: "
                           "loading it runs code, so load only files you trust; .skops files do not run code.")]
-InputsArgument = Annotated[list[str], typer.Argument(
-    help="Pages: files (.html .htm .txt, optionally .gz), directories (searched recursively), or - for stdin.")]
+InputsArgument = Annotated[Optional[list[str]], typer.Argument(
+    help="Pages: files (.html .htm .txt, optionally .gz), directories (searched recursively), quoted globs "
+         "('crawl/**/*.html'), WARC/ARC archives (.warc, .warc.gz: their HTML responses), or - for stdin.",
+    show_default=False)]
 InputFormatOption = Annotated[InputFormat, typer.Option(
     "--input-format", help="Treat inputs as HTML or plain text; auto decides from the content.")]
 OutputOption = Annotated[Optional[str], typer.Option(
@@ -84,27 +89,42 @@ def _json(data) -> str:
 
 
 @contextmanager
-def _batch_output(output: str | None):
-    """The output stream; Ctrl-C keeps the whole pages written so far and exits 130."""
+def _batch_output(output: str | None, resume: bool):
+    """(stream, ids of pages already done); Ctrl-C keeps the whole pages written so far and exits 130."""
     try:
-        with open_output(output) as out:
-            yield out
+        if resume:
+            with resumable_output(output) as (out, done):
+                yield out, done
+        else:
+            with open_output(output) as out:
+                yield out, frozenset()
     except KeyboardInterrupt:
         err.print(f"interrupted: the pages finished so far are in {escape(output or 'stdout')}", highlight=False)
         raise typer.Exit(130) from None
 
 
-def _options(input_format: InputFormat, quiet: bool, max_bytes: int, page_seconds: float,
-             max_blocks: int) -> BatchOptions:
-    return BatchOptions(input_format.value, not quiet and err.is_terminal, max_bytes, page_seconds, max_blocks)
-
-
-def _run_batch(model: Path | None, output: str | None, errors: str | None, quiet: bool, run) -> None:
-    """Load the model, run the batch into the output, then report."""
+def _run_batch(task: str, inputs: list[str] | None, from_file: str | None, model: Path | None, output: str | None,
+               errors: str | None, quiet: bool, resume: bool, dask_scheduler: str | None, options: BatchOptions,
+               output_format: str = "json") -> None:
+    """Find the pages, load the model, run the batch into the output, then report."""
     with _clear_errors():
+        if resume and output in (None, "-"):
+            raise PageError("--resume needs --output FILE: the pages already done are read from it")
+        if resume and output_format != "json":
+            raise PageError(f"--resume needs JSON output (the page of each record): not --format {output_format}")
+        sources = expand_inputs(inputs or [], from_file)
+        if not sources:
+            raise PageError("no pages given: name files, directories, globs or WARC files, or use --from-file")
         loaded = load_model(model)
-        with _batch_output(output) as out:
-            summary = run(loaded, out)
+        if dask_scheduler:
+            from winnow.predict.on_dask import run_on_dask
+
+            summary = run_on_dask(dask_scheduler, loaded, sources, output, task, output_format, options)
+        else:
+            options = replace(options, jobs=resolve_jobs(options.jobs, sources))
+            with _batch_output(output, resume) as (out, done):
+                summary = (predict_to(loaded, sources, out, options, done) if task == "predict"
+                           else extract_to(loaded, sources, out, output_format, options, done))
     _finish(summary, quiet, errors)
 
 
@@ -113,7 +133,8 @@ def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
         write_failures(summary, errors)
     if not quiet:
         rate = summary.pages / summary.seconds if summary.seconds else 0.0
-        err.print(f"{summary.pages:,} pages, {summary.blocks:,} blocks, {len(summary.failures)} failed, "
+        skipped = f", {summary.skipped:,} already done" if summary.skipped else ""
+        err.print(f"{summary.pages:,} pages, {summary.blocks:,} blocks, {len(summary.failures)} failed{skipped}, "
                   f"{summary.seconds:.1f} s ({rate:.1f} pages/s)", highlight=False)
     for page, reason in summary.failures:
         err.print(f"[red]failed:[/] {escape(page)}: {escape(reason)}", highlight=False)
@@ -121,27 +142,51 @@ def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
         raise typer.Exit(1)
 
 
+FromFileOption = Annotated[Optional[str], typer.Option(
+    "--from-file", help="Also read page paths (files, directories, globs, WARC files) from this file, one per "
+                        "line; - reads them from stdin.")]
+JobsOption = Annotated[int, typer.Option(
+    "--jobs", "-j", help="Worker processes (0: one per core, fewer for few pages; 1: no workers).")]
+OrderedOption = Annotated[bool, typer.Option(
+    "--ordered/--unordered", help="Write pages in input order, or as soon as they are done (faster with --jobs).")]
+ResumeOption = Annotated[bool, typer.Option(
+    "--resume", help="Continue an interrupted run: keep the pages already in --output and do only the rest.")]
+DaskOption = Annotated[Optional[str], typer.Option(
+    "--dask-scheduler", help="Run on a Dask cluster (e.g. tcp://host:8786; 'local' starts one here). --output is "
+                             "then a folder of part-NNNNN.jsonl files. Needs pip install 'winnow[dask]'.")]
+
+
+def _options(input_format: InputFormat, quiet: bool, max_bytes: int, page_seconds: float, max_blocks: int,
+             jobs: int, ordered: bool) -> BatchOptions:
+    return BatchOptions(input_format.value, not quiet and err.is_terminal, max_bytes, page_seconds, max_blocks,
+                        jobs, ordered)
+
+
 @app.command()
-def predict(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
+def predict(inputs: InputsArgument = None, model: ModelOption = None, output: OutputOption = None,
             input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
             errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
-            page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS) -> None:
+            page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS,
+            from_file: FromFileOption = None, jobs: JobsOption = 0, ordered: OrderedOption = True,
+            resume: ResumeOption = False, dask_scheduler: DaskOption = None) -> None:
     """Label every block of each page: JSON Lines {page, index, text, label, proba}, in page order."""
-    options = _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks)
-    _run_batch(model, output, errors, quiet, lambda loaded, out: predict_to(loaded, inputs, out, options))
+    options = _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks, jobs, ordered)
+    _run_batch("predict", inputs, from_file, model, output, errors, quiet, resume, dask_scheduler, options)
 
 
 @app.command()
-def extract(inputs: InputsArgument, model: ModelOption = None, output: OutputOption = None,
+def extract(inputs: InputsArgument = None, model: ModelOption = None, output: OutputOption = None,
             output_format: Annotated[ExtractFormat, typer.Option("--format", "-f", help="json: one JSON object per page "
                                      "{page, title, text, comments}; text or markdown: readable text.")] = ExtractFormat.json,
             input_format: InputFormatOption = InputFormat.auto, quiet: QuietOption = False,
             errors: ErrorsOption = None, max_page_bytes: MaxBytesOption = MAX_PAGE_BYTES,
-            page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS) -> None:
+            page_seconds: PageSecondsOption = PAGE_SECONDS, max_blocks: MaxBlocksOption = MAX_BLOCKS,
+            from_file: FromFileOption = None, jobs: JobsOption = 0, ordered: OrderedOption = True,
+            resume: ResumeOption = False, dask_scheduler: DaskOption = None) -> None:
     """Extract each page's headline, article text and reader comments."""
-    options = _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks)
-    _run_batch(model, output, errors, quiet,
-               lambda loaded, out: extract_to(loaded, inputs, out, output_format.value, options))
+    options = _options(input_format, quiet, max_page_bytes, page_seconds, max_blocks, jobs, ordered)
+    _run_batch("extract", inputs, from_file, model, output, errors, quiet, resume, dask_scheduler, options,
+               output_format.value)
 
 
 @app.command()
@@ -157,7 +202,7 @@ def train(
     text: Annotated[Optional[list[str]], typer.Option("--text", help="Also fit a model for plain-text pages on these "
                                                       "datasets, e.g. dragnet:train@text (labeled HTML rendered to text).")] = None,
     text_test: Annotated[Optional[list[str]], typer.Option("--text-test", help="Held-out data for the text model.")] = None,
-    max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = 200,
+    max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = MAX_ITER,
     datasets: DatasetsOption = None,
 ) -> None:
     """Fit a model on labeled pages and write it with its model card."""
@@ -205,7 +250,7 @@ def evaluate(
         "--group-by", help="With --cv: keep each site (domain: the dataset's group, the page itself for dragnet "
                            "and your own pages) or each page on one side of every split. Default: domain.")] = None,
     max_iter: Annotated[Optional[int], typer.Option(
-        "--max-iter", min=1, help="With --cv: boosting iterations of each fold's model (default 200).")] = None,
+        "--max-iter", min=1, help=f"With --cv: boosting iterations of each fold's model (default {MAX_ITER}).")] = None,
     datasets: DatasetsOption = None,
 ) -> None:
     """Score a model: token and block precision / recall / F1, confusion, worst pages, alignment coverage.
@@ -225,7 +270,7 @@ def evaluate(
             from winnow.train.crossval import cross_validate
 
             report = cross_validate(data, cv, (group_by or GroupBy.domain).value, datasets,
-                                    max_iter=max_iter or 200,
+                                    max_iter=max_iter or MAX_ITER,
                                     log=lambda m: err.print(m, highlight=False, markup=False, emoji=False))
         else:
             from winnow.train.evaluate import evaluate as evaluate_model

@@ -24,6 +24,7 @@ MAX_PAGE_BYTES = 20_000_000  # decompressed; larger pages are refused, not trunc
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
 TEXT_SUFFIXES = (".txt", ".txt.gz")
 PAGE_SUFFIXES = HTML_SUFFIXES + TEXT_SUFFIXES
+ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")  # web archives: many pages each
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""", re.I)
@@ -121,13 +122,14 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
     return data
 
 
-def page_from_bytes(data: bytes, page_id: str, input_format: str = "auto") -> Page:
-    """Decode bytes into a `Page`, detecting HTML or text unless `input_format` says."""
+def page_from_bytes(data: bytes, page_id: str, input_format: str = "auto", declared: str | None = None) -> Page:
+    """Decode bytes into a `Page` (`declared`: a charset from HTTP headers), detecting HTML or text
+    unless `input_format` says."""
     if input_format not in INPUT_FORMATS:
         raise PageError(f"{page_id}: unknown input format {input_format!r} (choose from {', '.join(INPUT_FORMATS)})")
     if b"\x00" in data[:1000] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise PageError(f"{page_id}: binary data, not a web page")
-    text = decode(data)
+    text = decode(data, declared)
     kind = detect_kind(text) if input_format == "auto" else input_format
     return Page(page_id, text, kind)
 
@@ -170,5 +172,5 @@ def _walk_directory(root: Path) -> list[str]:
     found: list[str] = []
     unreadable: list[str] = []
     for folder, _, files in os.walk(root, onerror=lambda error: unreadable.append(error.filename)):
-        found.extend(os.path.join(folder, name) for name in files if name.lower().endswith(PAGE_SUFFIXES))
+        found.extend(os.path.join(folder, name) for name in files if name.lower().endswith(PAGE_SUFFIXES + ARCHIVE_SUFFIXES))
     return sorted(found) + sorted(unreadable)

@@ -62,10 +62,10 @@ class Joined:
         self.owner = np.repeat(np.arange(self.count), self.lengths + 1)  # string of each position
 
     @classmethod
-    def of(cls, texts) -> "Joined":
+    def of(cls, texts) -> Joined:
         return cls("".join(text.replace(SEPARATOR, " ") + SEPARATOR for text in texts))
 
-    def lower(self) -> "Joined":
+    def lower(self) -> Joined:
         return Joined(self.string.lower())  # lowering may change lengths, so positions are found anew
 
     def per_string(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

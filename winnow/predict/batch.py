@@ -1,27 +1,36 @@
 """Run a model over many pages: read, classify in chunks, write records as JSON Lines.
 
-A bad page never stops a batch: it is skipped, counted and named in the summary. Output files are
-written to a temporary name and renamed when the batch ends, so they are whole or absent.
+Pages stream through: read one by one (sources), segmented and labeled in chunks (inline or in
+`jobs` worker processes, each holding the model once), formatted to text in the worker, written by
+the main process in input order (or as chunks finish). A bad page never stops a batch: it is skipped,
+counted and named in the summary.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
-import sys
 import threading
 import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
+from multiprocessing import get_context
 from typing import IO, Callable, Iterable, Iterator
 
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
 
 from winnow.model import WinnowModel
-from winnow.pages import MAX_PAGE_BYTES, Page, PageError, iter_page_paths, read_page
+from winnow.pages import MAX_PAGE_BYTES, Page, PageError
 from winnow.predict.extract import assemble
+from winnow.predict.sources import Failure, is_archive, iter_pages
 from winnow.segment import MAX_BLOCKS, segment
 
 CHUNK_PAGES = 32  # pages classified in one predict_proba call
@@ -35,6 +44,8 @@ class BatchOptions:
     max_bytes: int = MAX_PAGE_BYTES  # larger pages are refused
     page_seconds: float = PAGE_SECONDS  # time limit to segment one page; 0 for none
     max_blocks: int = MAX_BLOCKS  # blocks kept per page
+    jobs: int = 1  # worker processes; 1 classifies in this process
+    ordered: bool = True  # write pages in input order (else as worker chunks finish)
 
 
 @dataclass
@@ -43,6 +54,7 @@ class BatchSummary:
     blocks: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: int = 0  # pages already in the output of an interrupted run (--resume)
 
 
 def block_records(labeled: pd.DataFrame, labels: list[str]) -> Iterator[dict]:
@@ -105,15 +117,7 @@ def _segment_chunk(chunk: list[Page], summary: BatchSummary, options: BatchOptio
     return segmented
 
 
-def _read_all(paths: Iterable[str], input_format: str, max_bytes: int, summary: BatchSummary) -> Iterator[Page]:
-    for path in paths:
-        try:
-            yield read_page(path, input_format, max_bytes)
-        except PageError as error:
-            summary.failures.append((path, str(error).removeprefix(f"{path}: ")))
-
-
-def _chunks(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
+def _chunks(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
     chunk: list[Page] = []
     for page in pages:
         chunk.append(page)
@@ -138,72 +142,157 @@ def _classify_safely(model: WinnowModel, segmented: list[tuple[Page, pd.DataFram
         return results
 
 
-def run(model: WinnowModel, inputs: list[str], write: Callable[[Page, pd.DataFrame, str], int],
-        options: BatchOptions = BatchOptions()) -> BatchSummary:
-    """Classify every page found in `inputs`, handing each to `write` in input order."""
+# What a labeled page becomes in the output: (page, labeled blocks, <title>) -> text. Picklable
+# (a module-level function, or a partial of one), as worker processes run it.
+Formatter = Callable[[Page, pd.DataFrame, str], str]
+
+
+@dataclass
+class ChunkResult:
+    written: list[tuple[str, str, int]]  # page id, output text, blocks
+    summary: BatchSummary  # failures of this chunk
+
+
+def process_chunk(model: WinnowModel, formatter: Formatter, options: BatchOptions, chunk: list[Page]) -> ChunkResult:
+    """Segment, label and format a chunk of pages; failed pages are in the result's summary."""
+    summary = BatchSummary()
+    segmented = _segment_chunk(chunk, summary, options)
+    written = [(page.id, formatter(page, blocks, title), len(blocks))
+               for page, blocks, title in _classify_safely(model, segmented, summary)]
+    return ChunkResult(written, summary)
+
+
+def run(model: WinnowModel, sources: list[str], formatter: Formatter, out: IO[str],
+        options: BatchOptions = BatchOptions(), done: set[str] | frozenset = frozenset()) -> BatchSummary:
+    """Classify every page of `sources` (see sources.expand_inputs), except those in `done`, writing
+    each page's formatted text to `out`."""
     summary = BatchSummary()
     start = time.perf_counter()
-    paths = iter_page_paths(inputs)
-    with _progress(options.progress, len(paths)) as advance:
-        for chunk in _chunks(_read_all(paths, options.input_format, options.max_bytes, summary), CHUNK_PAGES):
-            segmented = _segment_chunk(chunk, summary, options)
-            for page, blocks, title in _classify_safely(model, segmented, summary):
-                summary.blocks += write(page, blocks, title)
-                summary.pages += 1
-            advance(len(chunk))
+    total = None if any(is_archive(source) for source in sources) else len(sources)
+    with _progress(options.progress, total) as advance:
+        def todo() -> Iterator[Page]:
+            for item in iter_pages(sources, options.input_format, options.max_bytes):
+                if isinstance(item, Failure):
+                    summary.failures.append((item.page, item.reason))
+                elif item.id in done:
+                    summary.skipped += 1
+                else:
+                    yield item
+                    continue
+                advance(1)
+
+        for result in _map_chunks(model, formatter, options, _chunks(todo(), CHUNK_PAGES)):
+            out.write("".join(text for _, text, _ in result.written))
+            out.flush()
+            summary.pages += len(result.written)
+            summary.blocks += sum(blocks for _, _, blocks in result.written)
+            summary.failures.extend(result.summary.failures)
+            advance(len(result.written) + len(result.summary.failures))
     summary.seconds = time.perf_counter() - start
     return summary
 
 
+def resolve_jobs(jobs: int, sources: list[str]) -> int:
+    """0 means one worker per core, but no more than there are chunks of pages (a worker costs a start-up)."""
+    if jobs > 0:
+        return jobs
+    chunks = float("inf") if any(is_archive(source) for source in sources) else -(-len(sources) // CHUNK_PAGES)
+    return max(1, min(os.cpu_count() or 1, chunks))
+
+
+def _map_chunks(model: WinnowModel, formatter: Formatter, options: BatchOptions,
+                chunks: Iterator[list[Page]]) -> Iterator[ChunkResult]:
+    if options.jobs <= 1:
+        for chunk in chunks:
+            yield process_chunk(model, formatter, options, chunk)
+    else:
+        yield from WorkerPool(model, formatter, options).map(chunks)
+
+
+_worker_job: tuple | None = None  # in a worker process: (model, formatter, options), set once
+
+
+def _start_worker(model: WinnowModel, formatter: Formatter, options: BatchOptions) -> None:
+    global _worker_job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _worker_job = (model, formatter, options)
+
+
+def _worker_chunk(chunk: list[Page]) -> ChunkResult:
+    return process_chunk(*_worker_job, chunk)
+
+
+class WorkerPool:
+    """Chunks classified in worker processes that each receive the model once.
+
+    At most two chunks per worker are in flight, so memory stays flat however many pages come. A
+    worker that dies (out of memory, a crash in a parser) fails the pages of the chunks in flight, not
+    the batch: a new pool takes the rest.
+    """
+
+    def __init__(self, model: WinnowModel, formatter: Formatter, options: BatchOptions):
+        self.model, self.formatter, self.options = model, formatter, options
+
+    def _pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers start clean, not as copies of a process running a progress-bar thread.
+        return ProcessPoolExecutor(self.options.jobs, mp_context=get_context("forkserver"), initializer=_start_worker,
+                                   initargs=(self.model, self.formatter, self.options))
+
+    def map(self, chunks: Iterator[list[Page]]) -> Iterator[ChunkResult]:
+        pool = self._pool()
+        in_flight: deque[tuple[Future, list[Page]]] = deque()
+        try:
+            while True:
+                while len(in_flight) < 2 * self.options.jobs and (chunk := next(chunks, None)) is not None:
+                    try:
+                        in_flight.append((pool.submit(_worker_chunk, chunk), chunk))
+                    except BrokenProcessPool:  # a worker died; the chunks it took down are reported failed
+                        pool.shutdown(wait=False)
+                        pool = self._pool()
+                        in_flight.append((pool.submit(_worker_chunk, chunk), chunk))
+                if not in_flight:
+                    return
+                yield self._result(*(in_flight.popleft() if self.options.ordered else self._take_first_done(in_flight)))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    def _take_first_done(in_flight: deque[tuple[Future, list[Page]]]) -> tuple[Future, list[Page]]:
+        finished, _ = wait([future for future, _ in in_flight], return_when=FIRST_COMPLETED)
+        index = next(i for i, (future, _) in enumerate(in_flight) if future in finished)
+        item = in_flight[index]
+        del in_flight[index]
+        return item
+
+    @staticmethod
+    def _result(future: Future, chunk: list[Page]) -> ChunkResult:
+        try:
+            return future.result()
+        except BrokenProcessPool as error:
+            reason = f"the worker process died ({error or 'killed'})"
+            return ChunkResult([], BatchSummary(failures=[(page.id, reason) for page in chunk]))
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.1f} pages/s" if task.speed else "")
+
+
 @contextmanager
-def _progress(enabled: bool, total: int):
+def _progress(enabled: bool, total: int | None):
     if not enabled:
         yield lambda n: None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("eta"), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task("pages", total=total)
         yield lambda n: bar.advance(task, n)
 
 
-@contextmanager
-def open_output(path: str | None) -> Iterator[IO[str]]:
-    """stdout for None or '-'; otherwise a temporary file renamed onto `path` when the batch ends.
-
-    Each page's records are written in one call, so the file holds whole pages only: after Ctrl-C it
-    is kept with the pages done so far; after any other error nothing is written.
-    """
-    if path in (None, "-"):
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(f".{target.name}.tmp")
-    try:
-        with open(scratch, "w", encoding="utf-8") as handle:
-            yield handle
-        scratch.replace(target)
-    except KeyboardInterrupt:
-        scratch.replace(target)
-        raise
-    finally:
-        scratch.unlink(missing_ok=True)
-
-
-def write_failures(summary: BatchSummary, path: str) -> None:
-    """The batch's failures as JSON Lines {page, reason}, written whole."""
-    with open_output(path) as out:
-        out.write("".join(json.dumps({"page": p, "reason": r}, ensure_ascii=False) + "\n" for p, r in summary.failures))
-
-
-def predict_to(model: WinnowModel, inputs: list[str], out: IO[str], options: BatchOptions = BatchOptions()) -> BatchSummary:
-    """`winnow predict`: one JSON line per block."""
-    def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
-        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in block_records(blocks, model.labels)))
-        return len(blocks)
-    return run(model, inputs, write, options)
+def format_blocks(page: Page, blocks: pd.DataFrame, title: str, labels: list[str]) -> str:
+    """`winnow predict` output: one JSON line per block."""
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in block_records(blocks, labels))
 
 
 def format_extraction(record: dict, output_format: str) -> str:
@@ -218,10 +307,26 @@ def format_extraction(record: dict, output_format: str) -> str:
     return "\n\n".join(p for p in parts if p) + "\n\n"
 
 
-def extract_to(model: WinnowModel, inputs: list[str], out: IO[str], output_format: str = "json",
-               options: BatchOptions = BatchOptions()) -> BatchSummary:
+def format_page_extraction(page: Page, blocks: pd.DataFrame, title: str, output_format: str) -> str:
+    """`winnow extract` output: the page's title, text and comments."""
+    return format_extraction(assemble(page.id, blocks, title), output_format)
+
+
+def predict_to(model: WinnowModel, sources: list[str], out: IO[str], options: BatchOptions = BatchOptions(),
+               done: set[str] | frozenset = frozenset()) -> BatchSummary:
+    """`winnow predict`: one JSON line per block."""
+    return run(model, sources, partial(format_blocks, labels=model.labels), out, options, done)
+
+
+def extract_to(model: WinnowModel, sources: list[str], out: IO[str], output_format: str = "json",
+               options: BatchOptions = BatchOptions(), done: set[str] | frozenset = frozenset()) -> BatchSummary:
     """`winnow extract`: per page its title, text and comments."""
-    def write(page: Page, blocks: pd.DataFrame, title: str) -> int:
-        out.write(format_extraction(assemble(page.id, blocks, title), output_format))
-        return len(blocks)
-    return run(model, inputs, write, options)
+    return run(model, sources, partial(format_page_extraction, output_format=output_format), out, options, done)
+
+
+def write_failures(summary: BatchSummary, path: str) -> None:
+    """The batch's failures as JSON Lines {page, reason}, written whole."""
+    from winnow.predict.output import open_output
+
+    with open_output(path) as out:
+        out.write("".join(json.dumps({"page": p, "reason": r}, ensure_ascii=False) + "\n" for p, r in summary.failures))

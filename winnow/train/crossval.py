@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from winnow.model import WinnowModel, make_pipeline
+from winnow.model import MAX_ITER, WinnowModel, make_pipeline
 from winnow.train.corpus import load_corpus
 from winnow.train.evaluate import score_labeled
 from winnow.train.fit import TrainingError, check_training_data, drop_unlabeled_comments
@@ -54,7 +54,7 @@ def _mean_std(values: list[float]) -> dict:
 
 
 def cross_validate(specs: list[str], k: int = 5, group_by: str = "domain", datasets_dir: Path | None = None,
-                   max_iter: int = 200, log=print) -> dict:
+                   max_iter: int = MAX_ITER, log=print) -> dict:
     """Fit and score K pipelines on the folds of the labeled set `specs`; a plain dict, as evaluate gives."""
     started = time.perf_counter()
     blocks, pages = load_corpus(specs, datasets_dir)

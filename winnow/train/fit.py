@@ -11,7 +11,7 @@ import pandas as pd
 
 from sklearn.pipeline import Pipeline
 
-from winnow.model import WinnowModel, library_versions, make_pipeline
+from winnow.model import LEARNING_RATE, MAX_ITER, MAX_LEAF_NODES, WinnowModel, library_versions, make_pipeline
 from winnow.segment import LABELS
 from winnow.train.corpus import load_corpus
 from winnow.train.datasets import COMMENT_LABELED, LICENSES
@@ -133,7 +133,7 @@ def _metrics(model: WinnowModel, test_specs: list[str], datasets_dir: Path | Non
 
 def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
           text_specs: list[str] | None = None, text_test_specs: list[str] | None = None,
-          max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 63, max_class_tokens: int = 200,
+          max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES, max_class_tokens: int = 200,
           context: int = 2, log=print) -> WinnowModel:
     """Fit a model on the dataset specs, and a text model on `text_specs` (e.g. "dragnet:train@text").
 
