@@ -110,7 +110,7 @@ def _run_batch(task: str, inputs: list[str] | None, from_file: str | None, model
     with _clear_errors():
         if resume and output in (None, "-"):
             raise PageError("--resume needs --output FILE: the pages already done are read from it")
-        if resume and output_format != "json":
+        if resume and output_format != "json" and not dask_scheduler:
             raise PageError(f"--resume needs JSON output (the page of each record): not --format {output_format}")
         sources = expand_inputs(inputs or [], from_file)
         if not sources:
@@ -119,7 +119,10 @@ def _run_batch(task: str, inputs: list[str] | None, from_file: str | None, model
         if dask_scheduler:
             from winnow.predict.on_dask import run_on_dask
 
-            summary = run_on_dask(dask_scheduler, loaded, sources, output, task, output_format, options)
+            if output in (None, "-"):
+                raise typer.BadParameter("a Dask run writes one file per partition: give an output folder",
+                                         param_hint="'--output'")
+            summary = run_on_dask(dask_scheduler, loaded, sources, output, task, output_format, options, resume)
         else:
             options = replace(options, jobs=resolve_jobs(options.jobs, sources))
             with _batch_output(output, resume) as (out, done):

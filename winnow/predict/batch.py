@@ -312,16 +312,23 @@ def format_page_extraction(page: Page, blocks: pd.DataFrame, title: str, output_
     return format_extraction(assemble(page.id, blocks, title), output_format)
 
 
+def formatter_for(model: WinnowModel, task: str, output_format: str = "json") -> Formatter:
+    """What `winnow predict` (blocks) or `winnow extract` (pages, in `output_format`) writes per page."""
+    if task == "predict":
+        return partial(format_blocks, labels=model.labels)
+    return partial(format_page_extraction, output_format=output_format)
+
+
 def predict_to(model: WinnowModel, sources: list[str], out: IO[str], options: BatchOptions = BatchOptions(),
                done: set[str] | frozenset = frozenset()) -> BatchSummary:
     """`winnow predict`: one JSON line per block."""
-    return run(model, sources, partial(format_blocks, labels=model.labels), out, options, done)
+    return run(model, sources, formatter_for(model, "predict"), out, options, done)
 
 
 def extract_to(model: WinnowModel, sources: list[str], out: IO[str], output_format: str = "json",
                options: BatchOptions = BatchOptions(), done: set[str] | frozenset = frozenset()) -> BatchSummary:
     """`winnow extract`: per page its title, text and comments."""
-    return run(model, sources, partial(format_page_extraction, output_format=output_format), out, options, done)
+    return run(model, sources, formatter_for(model, "extract", output_format), out, options, done)
 
 
 def write_failures(summary: BatchSummary, path: str) -> None:

@@ -44,9 +44,13 @@ def resumable_output(path: str) -> Iterator[tuple[IO[str], set[str]]]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = scratch_path(target)
-    if target.exists():
+    base = target if target.exists() else scratch
+    done, whole_bytes = _whole_pages(base) if base.exists() else (set(), 0)  # may refuse: nothing moved yet
+    if base == target:
         target.replace(scratch)  # the run now owns it; it goes back on success or Ctrl-C
-    done = _keep_whole_pages(scratch) if scratch.exists() else set()
+    if scratch.exists():
+        with open(scratch, "r+b") as handle:
+            handle.truncate(whole_bytes)
     with _finished_onto(target, scratch, "a") as handle:
         yield handle, done
 
@@ -68,8 +72,8 @@ def _finished_onto(target: Path, scratch: Path, mode: str) -> Iterator[IO[str]]:
     scratch.replace(target)
 
 
-def _keep_whole_pages(path: Path) -> set[str]:
-    """Cut `path` after its last page that is surely whole; return the page ids it holds.
+def _whole_pages(path: Path) -> tuple[set[str], int]:
+    """The ids of the pages in `path` that are surely whole, and the bytes they take.
 
     A page's lines are written together, but a hard kill can stop that write anywhere: the last
     page (and any half line) is dropped, to be done again.
@@ -90,6 +94,4 @@ def _keep_whole_pages(path: Path) -> set[str]:
     keep = len(pages)
     while keep and pages[keep - 1] == pages[-1]:
         keep -= 1
-    with open(path, "r+b") as handle:
-        handle.truncate(offsets[keep] if keep < len(offsets) else position)
-    return set(pages[:keep])
+    return set(pages[:keep]), offsets[keep] if keep < len(offsets) else position

@@ -74,14 +74,23 @@ def iter_archive(path: str, input_format: str = "auto", max_bytes: int = MAX_PAG
     from warcio.exceptions import ArchiveLoadFailed
 
     seen: dict[str, int] = {}
+    records = 0
     try:
         with open(path, "rb") as stream:
-            for record in ArchiveIterator(stream, arc2warc=True):
+            arc = path.lower().endswith((".arc", ".arc.gz"))
+            for record in ArchiveIterator(stream, arc2warc=arc):
+                if not arc and record.format != "warc":  # the reader takes any line of text for an ARC record
+                    yield Failure(path, f"cannot read the archive (record {records + 1} is not a WARC record)")
+                    return
+                records += 1
                 page = _record_page(record, input_format, max_bytes, seen)
                 if page is not None:
                     yield page
     except (OSError, ArchiveLoadFailed, EOFError, ValueError) as error:
-        yield Failure(path, f"cannot read the archive ({type(error).__name__}: {error})")
+        yield Failure(path, f"cannot read the archive ({type(error).__name__}: {str(error)[:120]})")
+        return
+    if not records:
+        yield Failure(path, "cannot read the archive (no WARC or ARC records in it)")
 
 
 def _record_page(record, input_format: str, max_bytes: int, seen: dict[str, int]) -> Page | Failure | None:
