@@ -26,6 +26,7 @@ import pandas as pd
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 from rich.text import Text
+from threadpoolctl import threadpool_limits
 
 from winnow.model import WinnowModel
 from winnow.pages import MAX_PAGE_BYTES, Page, PageError
@@ -203,8 +204,11 @@ def resolve_jobs(jobs: int, sources: list[str]) -> int:
 def _map_chunks(model: WinnowModel, formatter: Formatter, options: BatchOptions,
                 chunks: Iterator[list[Page]]) -> Iterator[ChunkResult]:
     if options.jobs <= 1:
-        for chunk in chunks:
-            yield process_chunk(model, formatter, options, chunk)
+        # One thread for the classifier too: on chunks this small, OpenMP threads cost more than they
+        # give, and far more when other work holds the other cores.
+        with threadpool_limits(1):
+            for chunk in chunks:
+                yield process_chunk(model, formatter, options, chunk)
     else:
         yield from WorkerPool(model, formatter, options).map(chunks)
 
@@ -215,6 +219,7 @@ _worker_job: tuple | None = None  # in a worker process: (model, formatter, opti
 def _start_worker(model: WinnowModel, formatter: Formatter, options: BatchOptions) -> None:
     global _worker_job
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    threadpool_limits(1)  # the workers share the cores; a classifier thread pool in each would fight them
     _worker_job = (model, formatter, options)
 
 
@@ -251,10 +256,12 @@ class WorkerPool:
                         pool = self._pool()
                         in_flight.append((pool.submit(_worker_chunk, chunk), chunk))
                 if not in_flight:
-                    return
+                    break
                 yield self._result(*(in_flight.popleft() if self.options.ordered else self._take_first_done(in_flight)))
-        finally:
+        except BaseException:  # Ctrl-C, or the consumer stopped: drop the queued chunks, do not wait
             pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
 
     @staticmethod
     def _take_first_done(in_flight: deque[tuple[Future, list[Page]]]) -> tuple[Future, list[Page]]:
