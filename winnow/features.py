@@ -172,9 +172,10 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
 
 def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
     tag = blocks["tag"]
-    path = " " + blocks["path"] + " "
+    codes, paths = pd.factorize(" " + blocks["path"] + " ")  # a page repeats few paths: test each once
+    paths = pd.Series(paths)
     columns = {f"tag={t}": (tag == t) for t in TAGS}
-    columns.update({f"in_{m}": path.str.contains(f" {m} ", regex=False) for m in PATH_MARKERS})
+    columns.update({f"in_{m}": paths.str.contains(f" {m} ", regex=False).to_numpy()[codes] for m in PATH_MARKERS})
     columns["depth"] = blocks["depth"]
     columns["text_page"] = tag == ""
     return pd.DataFrame(columns, index=blocks.index).astype("float32")
@@ -183,6 +184,12 @@ def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
 def _token_vectorizer(max_tokens: int) -> CountVectorizer:
     return CountVectorizer(binary=True, max_features=max_tokens, min_df=5, token_pattern=r"[a-z]{2,}",
                            dtype=np.float32)
+
+
+def _tokens_once_each(vectorizer: CountVectorizer, column: pd.Series) -> np.ndarray:
+    """The vectorizer's dense rows for a column in which most values repeat (class names of a page)."""
+    codes, uniques = pd.factorize(column)
+    return vectorizer.transform(uniques).toarray()[codes]
 
 
 class BlockFeatures(TransformerMixin, BaseEstimator):
@@ -231,8 +238,8 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, blocks: pd.DataFrame) -> np.ndarray:
         numbers = self._numbers(blocks).to_numpy(dtype=np.float32)
-        near = self.near_tokens_.transform(blocks["classid"]).toarray()
-        far = self.far_tokens_.transform(blocks["ancestor_classid"]).toarray()
+        near = _tokens_once_each(self.near_tokens_, blocks["classid"])
+        far = _tokens_once_each(self.far_tokens_, blocks["ancestor_classid"])
         return np.hstack([numbers, near, far])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
