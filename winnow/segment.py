@@ -17,6 +17,7 @@ line and empty DOM columns.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pandas as pd
 from lxml import etree, html
@@ -112,7 +113,11 @@ def page_title(root: etree._Element | None) -> str:
 
 
 def _class_tokens(element: etree._Element) -> str:
-    attrs = (element.get("class") or "") + " " + (element.get("id") or "")
+    return _tokens_of((element.get("class") or "") + " " + (element.get("id") or ""))
+
+
+@lru_cache(maxsize=65536)  # a site repeats its class names on every page
+def _tokens_of(attrs: str) -> str:
     return " ".join(t for t in _TOKEN_SPLIT.split(attrs.lower()) if len(t) > 1)
 
 
@@ -147,6 +152,9 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
 
     def flush() -> None:
         nonlocal link_chars
+        if not parts:  # most block boundaries hold no text: nothing to join
+            link_chars = 0
+            return
         text = _WHITESPACE.sub(" ", "".join(parts)).strip()
         if text and len(rows) < max_blocks:
             blocks = [o for o in stack if o.is_block]
