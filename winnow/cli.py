@@ -199,8 +199,11 @@ def train(
              "of pages in the native labeled format.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (a model card is written "
                                          "beside it as .card.json).")] = Path("model.joblib"),
-    preset: Annotated[Optional[str], typer.Option(help=f"Train on a named recipe ({', '.join(PRESETS)}); "
-                                                  "'default' builds the shipped model.")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", "--base", help=f"Train on a named recipe "
+                                                  f"({', '.join(PRESETS)}); 'default' builds the shipped model.")] = None,
+    add: Annotated[Optional[list[str]], typer.Option("--add", help="Also train on these folders of your own labeled "
+                                                     "pages (native format, e.g. from `winnow label`), in the HTML and "
+                                                     "the text model.")] = None,
     test: Annotated[Optional[list[str]], typer.Option("--test", help="Held-out datasets scored for the model card.")] = None,
     text: Annotated[Optional[list[str]], typer.Option("--text", help="Also fit a model for plain-text pages on these "
                                                       "datasets, e.g. dragnet:train@text (labeled HTML rendered to text).")] = None,
@@ -220,6 +223,10 @@ def train(
             recipe = PRESETS[preset]
             specs, test_specs = specs or recipe["train"], test_specs or recipe["test"]
             text_specs, text_test_specs = text_specs or recipe["text"], text_test_specs or recipe["text_test"]
+        for folder in add or []:
+            specs = [*specs, folder]
+            if text_specs:  # the folder's HTML pages, rendered to text with their labels, for the text model
+                text_specs = [*text_specs, f"{folder}@text"]
         if not specs:
             raise TrainingError("name the training data (e.g. `winnow train dragnet:train`) or a --preset")
         model = train_model(specs, test_specs, datasets, text_specs, text_test_specs, max_iter=max_iter,
@@ -231,6 +238,71 @@ def train(
     for metrics in (model.card["metrics"], (model.card.get("text_model") or {}).get("metrics", {})):
         for part, scores in metrics.get("tokens", {}).items():
             err.print(f"{', '.join(metrics['data'])} {part} token F1: {scores['f1']:.3f} over {scores['pages']} pages")
+
+
+@app.command()
+def label(
+    inputs: InputsArgument = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the labeled pages (the native labeled "
+                                      "format; reopening it resumes where you left off).")] = Path("labeled"),
+    model: ModelOption = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the UI in a browser.")] = True,
+    input_format: InputFormatOption = InputFormat.auto,
+    from_file: FromFileOption = None,
+) -> None:
+    """Label pages block by block in the browser, pre-labeled by the model; saves as you go."""
+    import webbrowser
+
+    from winnow.label.server import LabelServer
+    from winnow.label.store import LabelSession
+    from winnow.predict.sources import is_archive
+
+    with _clear_errors():
+        sources = expand_inputs(inputs or [], from_file)
+        if not sources or any(is_archive(source) or source == "-" for source in sources):
+            raise PageError("name page files or folders to label (not stdin or web archives)")
+        session = LabelSession(sources, out, load_model(model), input_format.value)
+        server = LabelServer(session, port)
+    err.print(f"labeling {len(session.pages)} pages into {out}/ at [bold]{server.url}[/] (Ctrl-C to stop)",
+              highlight=False)
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        saved = sum(session.labeled_path(p.number).exists() for p in session.pages)
+        err.print(f"stopped; {saved} of {len(session.pages)} pages labeled in {out}/", highlight=False)
+    finally:
+        server.server_close()
+
+
+@app.command()
+def suggest(inputs: InputsArgument = None, model: ModelOption = None,
+            top: Annotated[int, typer.Option("--top", "-n", help="Show this many pages (0: all).")] = 20,
+            as_json: Annotated[bool, typer.Option("--json", help="JSON Lines {page, doubt, unsure_blocks, blocks}.")] = False,
+            input_format: InputFormatOption = InputFormat.auto, from_file: FromFileOption = None,
+            jobs: JobsOption = 0, quiet: QuietOption = False) -> None:
+    """Rank unlabeled pages by how unsure the model is about them: label the first ones first."""
+    from rich.table import Table
+
+    from winnow.label.suggest import suggest as rank
+
+    with _clear_errors():
+        sources = expand_inputs(inputs or [], from_file)
+        if not sources:
+            raise PageError("no pages given: name files, directories, globs or WARC files, or use --from-file")
+        options = BatchOptions(input_format.value, not quiet and err.is_terminal, jobs=resolve_jobs(jobs, sources))
+        ranked, summary = rank(load_model(model), sources, options)
+    shown = ranked[:top] if top else ranked
+    if as_json:
+        sys.stdout.write("".join(json.dumps(r) + "\n" for r in shown))
+    else:
+        table = Table("rank", "page", "doubt", "unsure blocks", title="pages to label first")
+        for rank_number, r in enumerate(shown, 1):
+            table.add_row(str(rank_number), escape(r["page"]), f"{r['doubt']:.3f}", f"{r['unsure_blocks']} of {r['blocks']}")
+        Console(soft_wrap=True).print(table)
+    _finish(summary, True, None)
 
 
 class GroupBy(str, Enum):

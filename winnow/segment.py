@@ -142,31 +142,45 @@ def _image_text(element: etree._Element) -> str:
     return src if src and not src.startswith("data:") else (element.get("alt") or "")
 
 
-def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS) -> list[tuple]:
-    """Iterative walk (deep pages must not hit the recursion limit) that flushes a block at block tags."""
+def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
+          anchors: list | None = None) -> list[tuple]:
+    """Iterative walk (deep pages must not hit the recursion limit) that flushes a block at block tags.
+
+    A block's label (`data-label` of the nearest labeled element) is taken where its first visible
+    text is, so that a label written on an inline element around that text applies. With `anchors`,
+    where that text sits is appended per block: (element, "text" | "tail" | "image").
+    """
     rows: list[tuple] = []
     stack: list[_Open] = []
     parts: list[str] = []
     link_chars = 0
     in_link = 0
+    label: str | None = None  # of the block being gathered, once it has visible text
+    anchor: tuple | None = None
+
+    def add(text: str, element: etree._Element, where: str) -> None:
+        nonlocal label, anchor
+        parts.append(text)
+        if label is None and not text.isspace():
+            label = next((o.label for o in reversed(stack) if o.label), "")
+            anchor = (element, where)
 
     def flush() -> None:
-        nonlocal link_chars
-        if not parts:  # most block boundaries hold no text: nothing to join
-            link_chars = 0
-            return
-        text = _WHITESPACE.sub(" ", "".join(parts)).strip()
-        if text and len(rows) < max_blocks:
-            blocks = [o for o in stack if o.is_block]
-            owner = blocks[-1] if blocks else None
-            path = " ".join(o.tag for o in blocks)
-            near = " ".join(o.tokens for o in stack[-2:] if o.tokens)
-            far = " ".join(o.tokens for o in stack[:-2] if o.tokens)
-            label = next((o.label for o in reversed(stack) if o.label), "")
-            rows.append((text, owner.tag if owner else "", path, len(stack), min(link_chars, len(text)),
-                         near, far, 0, label))
+        nonlocal link_chars, label, anchor
+        if parts:  # most block boundaries hold no text: nothing to join
+            text = _WHITESPACE.sub(" ", "".join(parts)).strip()
+            if text and len(rows) < max_blocks:
+                blocks = [o for o in stack if o.is_block]
+                owner = blocks[-1] if blocks else None
+                path = " ".join(o.tag for o in blocks)
+                near = " ".join(o.tokens for o in stack[-2:] if o.tokens)
+                far = " ".join(o.tokens for o in stack[:-2] if o.tokens)
+                rows.append((text, owner.tag if owner else "", path, len(stack), min(link_chars, len(text)),
+                             near, far, 0, label or ""))
+                if anchors is not None:
+                    anchors.append(anchor)
         parts.clear()
-        link_chars = 0
+        link_chars, label, anchor = 0, None, None
 
     walker = etree.iterwalk(root, events=("start", "end"))
     started = 0
@@ -184,13 +198,13 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
             is_block = tag in BLOCK_TAGS or is_image
             if is_block:
                 flush()
-            if is_image:
-                parts.append(_image_text(element))
             stack.append(_Open(tag, _class_tokens(element), element.get(LABEL_ATTRIBUTE, ""), is_block))
+            if is_image:
+                add(_image_text(element), element, "image")
             if tag == "a":
                 in_link += 1
             if element.text:
-                parts.append(element.text)
+                add(element.text, element, "text")
                 if in_link:
                     link_chars += len(element.text.strip())
         else:
@@ -202,7 +216,7 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
             if tag == "a" and not opened.skipped:
                 in_link -= 1
             if element.tail:
-                parts.append(" " + element.tail if tag == "br" else element.tail)
+                add(" " + element.tail if tag == "br" else element.tail, element, "tail")
                 if in_link:
                     link_chars += len(element.tail.strip())
     flush()
