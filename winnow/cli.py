@@ -217,12 +217,14 @@ def train(
     with _clear_errors():
         specs, test_specs = list(data or []), list(test or [])
         text_specs, text_test_specs = list(text or []), list(text_test or [])
+        text_params = None
         if preset:
             if preset not in PRESETS:
                 raise TrainingError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
             recipe = PRESETS[preset]
             specs, test_specs = specs or recipe["train"], test_specs or recipe["test"]
             text_specs, text_test_specs = text_specs or recipe["text"], text_test_specs or recipe["text_test"]
+            text_params = recipe.get("text_params")
         for folder in add or []:
             specs = [*specs, folder]
             if text_specs:  # the folder's HTML pages, rendered to text with their labels, for the text model
@@ -230,7 +232,7 @@ def train(
         if not specs:
             raise TrainingError("name the training data (e.g. `winnow train dragnet:train`) or a --preset")
         model = train_model(specs, test_specs, datasets, text_specs, text_test_specs, max_iter=max_iter,
-                            log=lambda m: err.print(m, highlight=False))
+                            text_params=text_params, log=lambda m: err.print(m, highlight=False))
         model.save(output)
         card_path = output.with_name(output.name.removesuffix(".joblib") + ".card.json")
         card_path.write_text(_json(model.card))

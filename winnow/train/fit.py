@@ -19,7 +19,9 @@ from winnow.train.datasets import COMMENT_LABELED, LICENSES
 # `winnow train --preset NAME`: what the shipped default model is built from, and what it is scored on.
 PRESETS = {
     "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval"], "test": ["dragnet:test"],
-                "text": ["dragnet:train@text", "wcxb-dev@text"], "text_test": ["dragnet:test@text"]},
+                "text": ["dragnet:train@text", "wcxb-dev@text"], "text_test": ["dragnet:test@text"],
+                # The text model: smaller boosting (a third of the fitting time) with line-rhythm windows.
+                "text_params": {"max_iter": 100, "learning_rate": 0.2, "max_leaf_nodes": 31}},
 }
 
 
@@ -134,16 +136,17 @@ def _metrics(model: WinnowModel, test_specs: list[str], datasets_dir: Path | Non
 def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
           text_specs: list[str] | None = None, text_test_specs: list[str] | None = None,
           max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES, max_class_tokens: int = 200,
-          context: int = 2, log=print) -> WinnowModel:
+          context: int = 2, text_params: dict | None = None, log=print) -> WinnowModel:
     """Fit a model on the dataset specs, and a text model on `text_specs` (e.g. "dragnet:train@text").
 
-    Each is scored on its test specs (never trained on) for the model card.
+    Each is scored on its test specs (never trained on) for the model card. The text model uses the
+    same parameters with line-rhythm features added, changed by `text_params`.
     """
     params = dict(max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
                   max_class_tokens=max_class_tokens, context=context)
     pipeline, html_card = fit_pipeline(specs, test_specs or [], datasets_dir, params, log)
     # Without a DOM, comment threads show only in the rhythm of lines: the text model gets wide windows.
-    text_params = dict(params, threads=True)
+    text_params = {**params, "threads": True, **(text_params or {})}
     text_pipeline, text_card = (fit_pipeline(text_specs, text_test_specs or [], datasets_dir, text_params, log)
                                 if text_specs else (None, None))
     if text_card is not None:
