@@ -19,7 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing import get_context
+import multiprocessing
+from multiprocessing import forkserver, get_context
 from typing import IO, Callable, Iterable, Iterator
 
 import pandas as pd
@@ -221,6 +222,9 @@ def _start_worker(model: WinnowModel, formatter: Formatter, options: BatchOption
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     threadpool_limits(1)  # the workers share the cores; a classifier thread pool in each would fight them
     _worker_job = (model, formatter, options)
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # never outlive the batch, however it ended
+        threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()
 
 
 def _worker_chunk(chunk: list[Page]) -> ChunkResult:
@@ -240,26 +244,34 @@ class WorkerPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         # forkserver: workers start clean, not as copies of a process running a progress-bar thread.
+        # Started with Ctrl-C ignored, the fork server and every worker it forks ignore it from their
+        # first instant (not only once the initializer runs): Ctrl-C is the main process's to handle.
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                forkserver.ensure_running()
+            finally:
+                signal.signal(signal.SIGINT, previous)
         return ProcessPoolExecutor(self.options.jobs, mp_context=get_context("forkserver"), initializer=_start_worker,
                                    initargs=(self.model, self.formatter, self.options))
 
     def map(self, chunks: Iterator[list[Page]]) -> Iterator[ChunkResult]:
-        pool = self._pool()
         in_flight: deque[tuple[Future, list[Page]]] = deque()
+        pool = self._pool()
         try:
             while True:
                 while len(in_flight) < 2 * self.options.jobs and (chunk := next(chunks, None)) is not None:
                     try:
-                        in_flight.append((pool.submit(_worker_chunk, chunk), chunk))
+                        in_flight.append((_submit(pool, chunk), chunk))
                     except BrokenProcessPool:  # a worker died; the chunks it took down are reported failed
                         pool.shutdown(wait=False)
                         pool = self._pool()
-                        in_flight.append((pool.submit(_worker_chunk, chunk), chunk))
+                        in_flight.append((_submit(pool, chunk), chunk))
                 if not in_flight:
                     break
                 yield self._result(*(in_flight.popleft() if self.options.ordered else self._take_first_done(in_flight)))
-        except BaseException:  # Ctrl-C, or the consumer stopped: drop the queued chunks, do not wait
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C, or the consumer stopped: drop the queued chunks
+            pool.shutdown(wait=True, cancel_futures=True)  # workers finish their chunk and exit cleanly
             raise
         pool.shutdown()
 
@@ -278,6 +290,18 @@ class WorkerPool:
         except BrokenProcessPool as error:
             reason = f"the worker process died ({error or 'killed'})"
             return ChunkResult([], BatchSummary(failures=[(page.id, reason) for page in chunk]))
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[Page]) -> Future:
+    """Submit with Ctrl-C held back: a submit may start a worker, and a worker cut off while it starts
+    would outlive the pool and fail loudly. The held-back Ctrl-C arrives right after."""
+    if threading.current_thread() is not threading.main_thread():
+        return pool.submit(_worker_chunk, chunk)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return pool.submit(_worker_chunk, chunk)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class _RateColumn(ProgressColumn):
