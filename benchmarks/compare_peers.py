@@ -312,6 +312,41 @@ def run_winnow(model, pages: list, chunk_pages: int | None = None) -> Result:
     return result
 
 
+def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, log=lambda message: None) -> Result:
+    """winnow on a set it was never trained on: K models, each fitted (as `winnow train` fits, with the
+    default parameters) on the other folds' pages and run on its fold, folds grouped by site
+    (winnow.train.crossval.fold_pages). Times are the sum of the folds' extraction times."""
+    from threadpoolctl import threadpool_limits
+
+    from winnow.model import WinnowModel, make_pipeline
+    from winnow.train.corpus import load_corpus
+    from winnow.train.crossval import fold_pages
+    from winnow.train.fit import drop_unlabeled_comments
+
+    blocks, corpus_pages = load_corpus([spec], datasets_dir)
+    position = {page.id: n for n, page in enumerate(pages)}
+    corpus_pages = corpus_pages[corpus_pages["page"].isin(position)].reset_index(drop=True)
+    blocks = blocks[blocks["page"].isin(position)]  # with --limit, no page of a held-out site hides beyond it
+    texts: list[str] = [""] * len(pages)
+    total = Result("winnow", _version("winnow"), call=f"{k} fold models (grouped by site), each run on its fold")
+    total.seconds = total.cpu_seconds = 0.0
+    for n, held_out in enumerate(fold_pages(corpus_pages, k, "domain"), start=1):
+        test_ids = set(corpus_pages["page"].iloc[held_out])
+        train = drop_unlabeled_comments(blocks[~blocks["page"].isin(test_ids)], log=lambda message: None)
+        log(f"winnow fold {n}/{k}: fitting on {len(train):,} blocks, extracting {len(test_ids)} pages")
+        with threadpool_limits(limits=os.cpu_count()):  # fitting is not what is timed: all cores
+            model = WinnowModel(make_pipeline().fit(train, train["label"]))
+        fold = [page for page in pages if page.id in test_ids]
+        result = run_winnow(model, fold)
+        total.errors.extend(result.errors)
+        total.seconds += result.seconds
+        total.cpu_seconds += result.cpu_seconds
+        for page, text in zip(fold, result.texts):
+            texts[position[page.id]] = text
+    total.texts = texts
+    return total
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Pages, overlap with the model's training data, the run
 
@@ -351,7 +386,8 @@ def trained_on(spec: str, training_specs: Iterable[str]) -> list[str]:
 
 
 def benchmark(pages: list, gold: list[str], tools: list[str], model=None, chunk_pages: int | None = None,
-              log: Callable[[str], None] = lambda message: None) -> list[Result]:
+              log: Callable[[str], None] = lambda message: None, cv: tuple[str, int, Path | None] | None = None
+              ) -> list[Result]:
     """Run the parse floor and the chosen tools one after another, on one thread; score each."""
     from threadpoolctl import threadpool_limits
 
@@ -363,7 +399,9 @@ def benchmark(pages: list, gold: list[str], tools: list[str], model=None, chunk_
         results.append(floor)
         for name in tools:
             log(f"{name}: extracting {len(pages)} pages")
-            if name == "winnow":
+            if name == "winnow" and cv:
+                result = run_winnow_cv(pages, *cv, log=log)
+            elif name == "winnow":
                 result = run_winnow(model, pages, chunk_pages)
             else:
                 result = run_peer(PEERS[name], pages)
@@ -478,6 +516,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--chunk-pages", type=int, help="pages per winnow classifier call (default: as winnow batch)")
     parser.add_argument("--json", metavar="OUT", help="write the raw numbers as JSON to OUT ('-' for stdout)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table instead of the rich table")
+    parser.add_argument("--cv", type=int, metavar="K", help="score winnow by K-fold cross-validation grouped by site "
+                        "on --data itself (a model per fold, never run on pages it was fitted on) instead of --model")
     args = parser.parse_args(argv)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = [t for t in args.tools if t not in TOOLS]
@@ -496,7 +536,9 @@ def main(argv: list[str] | None = None) -> int:
     from winnow.train.datasets import DatasetError
 
     model, model_path, notes = None, None, []
-    if "winnow" in args.tools:
+    if "winnow" in args.tools and args.cv:
+        model_path = f"{args.cv}-fold cross-validation on {args.data}, grouped by site"
+    elif "winnow" in args.tools:
         import winnow
         from winnow.model import ModelError, default_model_path
 
@@ -523,7 +565,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for note in notes:
         err.print(f"[yellow]warning:[/yellow] {note}")
-    results = benchmark(pages, gold, args.tools, model, args.chunk_pages, log=lambda m: err.print(m, style="dim"))
+    cv = (args.data, args.cv, args.datasets) if args.cv else None
+    results = benchmark(pages, gold, args.tools, model, args.chunk_pages, log=lambda m: err.print(m, style="dim"), cv=cv)
     report = build_report(args.data, pages, gold, results, model_path, notes)
     if args.json:
         _write_json(args.json, report)
