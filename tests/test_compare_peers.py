@@ -148,3 +148,34 @@ def _importable(peer) -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_cross_validated_winnow_runs_each_page_once_with_a_model_not_fitted_on_it(compare_peers, native_dir,
+                                                                                  monkeypatch):
+    from winnow.model import make_pipeline as real_make_pipeline
+    from winnow.train.datasets import iter_dataset
+
+    pages = [gold.page for gold in iter_dataset(str(native_dir))]
+    fitted_on: list[set[str]] = []
+
+    def recording_pipeline(**params):
+        pipeline = real_make_pipeline(max_iter=10)
+        fit = pipeline.fit
+
+        def fit_and_record(blocks, labels):
+            fitted_on.append(set(blocks["page"]))
+            return fit(blocks, labels)
+        pipeline.fit = fit_and_record
+        return pipeline
+
+    monkeypatch.setattr("winnow.model.make_pipeline", recording_pipeline)
+    extracted: list[set[str]] = []
+    real_run = compare_peers.run_winnow
+    monkeypatch.setattr(compare_peers, "run_winnow", lambda model, fold: extracted.append({p.id for p in fold})
+                        or real_run(model, fold))
+    result = compare_peers.run_winnow_cv(pages, str(native_dir), 3, None)
+    assert len(result.texts) == len(pages) and all(result.texts) and not result.errors
+    assert len(fitted_on) == len(extracted) == 3
+    assert set().union(*extracted) == {p.id for p in pages} and sum(map(len, extracted)) == len(pages)
+    for trained, held_out in zip(fitted_on, extracted):
+        assert not trained & held_out
