@@ -65,7 +65,7 @@ def test_predict_json_lines(tiny_model_path, page_file, tiny_model):
         assert max(record["proba"], key=record["proba"].get) == record["label"]
     assert [r["text"] for r in records] == expected["text"].tolist()
     assert [r["label"] for r in records] == expected["predicted"].tolist()
-    assert "1 pages" in result.stderr  # the summary goes to stderr, never into the JSON
+    assert "1 page," in result.stderr  # the summary goes to stderr, never into the JSON
 
 
 def test_predict_output_file(tiny_model_path, page_file, tmp_path):

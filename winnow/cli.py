@@ -131,13 +131,17 @@ def _run_batch(task: str, inputs: list[str] | None, from_file: str | None, model
     _finish(summary, quiet, errors)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
     if errors:
         write_failures(summary, errors)
     if not quiet:
         rate = summary.pages / summary.seconds if summary.seconds else 0.0
         skipped = f", {summary.skipped:,} already done" if summary.skipped else ""
-        err.print(f"{summary.pages:,} pages, {summary.blocks:,} blocks, {len(summary.failures)} failed{skipped}, "
+        err.print(f"{_count(summary.pages, 'page')}, {_count(summary.blocks, 'block')}, {len(summary.failures)} failed{skipped}, "
                   f"{summary.seconds:.1f} s ({rate:.1f} pages/s)", highlight=False)
     for page, reason in summary.failures:
         err.print(f"[red]failed:[/] {escape(page)}: {escape(reason)}", highlight=False)
@@ -266,7 +270,7 @@ def label(
             raise PageError("name page files or folders to label (not stdin or web archives)")
         session = LabelSession(sources, out, load_model(model), input_format.value)
         server = LabelServer(session, port)
-    err.print(f"labeling {len(session.pages)} pages into {out}/ at [bold]{server.url}[/] (Ctrl-C to stop)",
+    err.print(f"labeling {_count(len(session.pages), 'page')} into {out}/ at [bold]{server.url}[/] (Ctrl-C to stop)",
               highlight=False)
     if open_browser:
         webbrowser.open(server.url)
