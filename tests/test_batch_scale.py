@@ -153,8 +153,7 @@ def _exit_abruptly(chunk):
     os._exit(3)
 
 
-def test_resume_after_an_interruption_gives_the_uninterrupted_output(tmp_path, tiny_model_path, monkeypatch):
-    model = load_model(tiny_model_path)
+def test_resume_after_an_interruption_gives_the_uninterrupted_output(tmp_path, tiny_model_path):
     paths = _pages(tmp_path / "pages", 9, broken=(4,))
     whole = tmp_path / "whole.jsonl"
     result = runner.invoke(app, ["predict", *paths, "--model", str(tiny_model_path), "-o", str(whole), "-q"])

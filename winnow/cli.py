@@ -20,7 +20,7 @@ from winnow.segment import MAX_BLOCKS
 from winnow.predict.batch import (PAGE_SECONDS, BatchOptions, BatchSummary, extract_to, predict_to, resolve_jobs,
                                   write_failures)
 from winnow.predict.output import open_output, resumable_output
-from winnow.predict.sources import expand_inputs
+from winnow.predict.sources import require_pages
 from winnow.train.datasets import DatasetError
 from winnow.train.fit import PRESETS, TrainingError
 
@@ -112,16 +112,14 @@ def _run_batch(task: str, inputs: list[str] | None, from_file: str | None, model
             raise PageError("--resume needs --output FILE: the pages already done are read from it")
         if resume and output_format != "json" and not dask_scheduler:
             raise PageError(f"--resume needs JSON output (the page of each record): not --format {output_format}")
-        sources = expand_inputs(inputs or [], from_file)
-        if not sources:
-            raise PageError("no pages given: name files, directories, globs or WARC files, or use --from-file")
+        if dask_scheduler and output in (None, "-"):
+            raise typer.BadParameter("a Dask run writes one file per partition: give an output folder",
+                                     param_hint="'--output'")
+        sources = require_pages(inputs, from_file)
         loaded = load_model(model)
         if dask_scheduler:
             from winnow.predict.on_dask import run_on_dask
 
-            if output in (None, "-"):
-                raise typer.BadParameter("a Dask run writes one file per partition: give an output folder",
-                                         param_hint="'--output'")
             summary = run_on_dask(dask_scheduler, loaded, sources, output, task, output_format, options, resume)
         else:
             options = replace(options, jobs=resolve_jobs(options.jobs, sources))
@@ -265,8 +263,8 @@ def label(
     from winnow.predict.sources import is_archive
 
     with _clear_errors():
-        sources = expand_inputs(inputs or [], from_file)
-        if not sources or any(is_archive(source) or source == "-" for source in sources):
+        sources = require_pages(inputs, from_file)
+        if any(is_archive(source) or source == "-" for source in sources):
             raise PageError("name page files or folders to label (not stdin or web archives)")
         session = LabelSession(sources, out, load_model(model), input_format.value)
         server = LabelServer(session, port)
@@ -295,9 +293,7 @@ def suggest(inputs: InputsArgument = None, model: ModelOption = None,
     from winnow.label.suggest import suggest as rank
 
     with _clear_errors():
-        sources = expand_inputs(inputs or [], from_file)
-        if not sources:
-            raise PageError("no pages given: name files, directories, globs or WARC files, or use --from-file")
+        sources = require_pages(inputs, from_file)
         options = BatchOptions(input_format.value, not quiet and err.is_terminal, jobs=resolve_jobs(jobs, sources))
         ranked, summary = rank(load_model(model), sources, options)
     shown = ranked[:top] if top else ranked

@@ -109,20 +109,21 @@ class LabelSession:
     def __init__(self, sources: list[str], out_dir: str | Path, model: WinnowModel, input_format: str = "auto"):
         self.out_dir = Path(out_dir)
         self.model = model
-        self.input_format = input_format
         taken: set[str] = set()
         self.pages: list[SessionPage] = []
+        self._read_pages: list[Page] = []  # read once, up front: a bad page stops the session before it starts
         for source in sources:
-            kind = read_page(source, input_format).kind
-            self.pages.append(SessionPage(len(self.pages), source, _labeled_name(source, taken, kind)))
-        self._cache: dict[int, tuple[Page, pd.DataFrame]] = {}
+            page = read_page(source, input_format)
+            self._read_pages.append(page)
+            self.pages.append(SessionPage(len(self.pages), source, _labeled_name(source, taken, page.kind)))
+        self._labeled: dict[int, pd.DataFrame] = {}
 
     def _read(self, number: int) -> tuple[Page, pd.DataFrame]:
-        """The page and its blocks with the model's guesses (cached: a page is read once per session)."""
-        if number not in self._cache:
-            page = read_page(self.pages[number].source, self.input_format)
-            self._cache[number] = (page, self.model.label_blocks(segment(page)))
-        return self._cache[number]
+        """The page and its blocks with the model's guesses (classified when first asked for)."""
+        page = self._read_pages[number]
+        if number not in self._labeled:
+            self._labeled[number] = self.model.label_blocks(segment(page))
+        return page, self._labeled[number]
 
     def labeled_path(self, number: int) -> Path:
         return self.out_dir / self.pages[number].name

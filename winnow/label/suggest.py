@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from functools import partial
 
 import pandas as pd
 
@@ -24,8 +25,6 @@ def page_doubt(page: Page, blocks: pd.DataFrame, title: str, labels: list[str]) 
 
 def suggest(model: WinnowModel, sources: list[str], options: BatchOptions = BatchOptions()) -> tuple[list[dict], BatchSummary]:
     """The pages ranked most doubtful first, and the batch summary (pages that failed)."""
-    from functools import partial
-
     out = io.StringIO()
     summary = run(model, sources, partial(page_doubt, labels=model.labels), out, options)
     ranked = sorted((json.loads(line) for line in out.getvalue().splitlines()), key=lambda r: (-r["doubt"], r["page"]))

@@ -43,6 +43,14 @@ def expand_inputs(inputs: list[str], from_file: str | None = None) -> list[str]:
     return iter_page_paths(expanded)
 
 
+def require_pages(inputs: list[str] | None, from_file: str | None = None) -> list[str]:
+    """expand_inputs, refusing a batch with nothing in it."""
+    sources = expand_inputs(inputs or [], from_file)
+    if not sources:
+        raise PageError("no pages given: name files, directories, globs or WARC files, or use --from-file")
+    return sources
+
+
 def _read_list(path: str) -> list[str]:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
