@@ -312,10 +312,13 @@ def run_winnow(model, pages: list, chunk_pages: int | None = None) -> Result:
     return result
 
 
-def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, log=lambda message: None) -> Result:
+def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add: list[str] = (),
+                  log=lambda message: None) -> Result:
     """winnow on a set it was never trained on: K models, each fitted (as `winnow train` fits, with the
-    default parameters) on the other folds' pages and run on its fold, folds grouped by site
-    (winnow.train.crossval.fold_pages). Times are the sum of the folds' extraction times."""
+    default parameters) on the other folds' pages, plus every page of the `add` specs, and run on its
+    fold, folds grouped by site (winnow.train.crossval.fold_pages). Times are the sum of the folds'
+    extraction times."""
+    import pandas as pd
     from threadpoolctl import threadpool_limits
 
     from winnow.model import WinnowModel, make_pipeline
@@ -327,12 +330,14 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, log
     position = {page.id: n for n, page in enumerate(pages)}
     corpus_pages = corpus_pages[corpus_pages["page"].isin(position)].reset_index(drop=True)
     blocks = blocks[blocks["page"].isin(position)]  # with --limit, no page of a held-out site hides beyond it
+    added = load_corpus(list(add), datasets_dir)[0] if add else blocks.iloc[:0]
     texts: list[str] = [""] * len(pages)
     total = Result("winnow", _version("winnow"), call=f"{k} fold models (grouped by site), each run on its fold")
     total.seconds = total.cpu_seconds = 0.0
     for n, held_out in enumerate(fold_pages(corpus_pages, k, "domain"), start=1):
         test_ids = set(corpus_pages["page"].iloc[held_out])
-        train = drop_unlabeled_comments(blocks[~blocks["page"].isin(test_ids)], log=lambda message: None)
+        train = pd.concat([blocks[~blocks["page"].isin(test_ids)], added], ignore_index=True)
+        train = drop_unlabeled_comments(train, log=lambda message: None)
         log(f"winnow fold {n}/{k}: fitting on {len(train):,} blocks, extracting {len(test_ids)} pages")
         with threadpool_limits(limits=os.cpu_count()):  # fitting is not what is timed: all cores
             model = WinnowModel(make_pipeline().fit(train, train["label"]))
@@ -386,7 +391,7 @@ def trained_on(spec: str, training_specs: Iterable[str]) -> list[str]:
 
 
 def benchmark(pages: list, gold: list[str], tools: list[str], model=None, chunk_pages: int | None = None,
-              log: Callable[[str], None] = lambda message: None, cv: tuple[str, int, Path | None] | None = None
+              log: Callable[[str], None] = lambda message: None, cv: tuple[str, int, Path | None, list[str]] | None = None
               ) -> list[Result]:
     """Run the parse floor and the chosen tools one after another, on one thread; score each."""
     from threadpoolctl import threadpool_limits
@@ -518,7 +523,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table instead of the rich table")
     parser.add_argument("--cv", type=int, metavar="K", help="score winnow by K-fold cross-validation grouped by site "
                         "on --data itself (a model per fold, never run on pages it was fitted on) instead of --model")
+    parser.add_argument("--cv-add", metavar="SPECS", default="",
+                        help="with --cv: comma-separated dataset specs added whole to every fold's training pages, "
+                             "as the default recipe adds them (e.g. dragnet:train,cleaneval)")
     args = parser.parse_args(argv)
+    args.cv_add = [spec.strip() for spec in args.cv_add.split(",") if spec.strip()]
+    if args.cv_add and not args.cv:
+        parser.error("--cv-add needs --cv")
+    if any(spec.split(":")[0] == args.data.split(":")[0] for spec in args.cv_add):
+        parser.error(f"--cv-add must not hold pages of --data {args.data}")
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = [t for t in args.tools if t not in TOOLS]
     if unknown:
@@ -538,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
     model, model_path, notes = None, None, []
     if "winnow" in args.tools and args.cv:
         model_path = f"{args.cv}-fold cross-validation on {args.data}, grouped by site"
+        if args.cv_add:
+            model_path += f"; every fold model also fitted on {', '.join(args.cv_add)}"
     elif "winnow" in args.tools:
         import winnow
         from winnow.model import ModelError, default_model_path
@@ -565,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for note in notes:
         err.print(f"[yellow]warning:[/yellow] {note}")
-    cv = (args.data, args.cv, args.datasets) if args.cv else None
+    cv = (args.data, args.cv, args.datasets, args.cv_add) if args.cv else None
     results = benchmark(pages, gold, args.tools, model, args.chunk_pages, log=lambda m: err.print(m, style="dim"), cv=cv)
     report = build_report(args.data, pages, gold, results, model_path, notes)
     if args.json:

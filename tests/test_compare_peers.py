@@ -151,7 +151,7 @@ def _importable(peer) -> bool:
 
 
 def test_cross_validated_winnow_runs_each_page_once_with_a_model_not_fitted_on_it(compare_peers, native_dir,
-                                                                                  monkeypatch):
+                                                                                  monkeypatch, tmp_path):
     from winnow.model import make_pipeline as real_make_pipeline
     from winnow.train.datasets import iter_dataset
 
@@ -173,9 +173,15 @@ def test_cross_validated_winnow_runs_each_page_once_with_a_model_not_fitted_on_i
     real_run = compare_peers.run_winnow
     monkeypatch.setattr(compare_peers, "run_winnow", lambda model, fold: extracted.append({p.id for p in fold})
                         or real_run(model, fold))
-    result = compare_peers.run_winnow_cv(pages, str(native_dir), 3, None)
+    added_dir = tmp_path / "added"
+    added_dir.mkdir()
+    for seed in (40, 41):
+        (added_dir / f"extra{seed}.html").write_text(make_article_page(seed), encoding="utf-8")
+    added = {gold.page.id for gold in iter_dataset(str(added_dir))}
+    result = compare_peers.run_winnow_cv(pages, str(native_dir), 3, None, add=[str(added_dir)])
     assert len(result.texts) == len(pages) and all(result.texts) and not result.errors
     assert len(fitted_on) == len(extracted) == 3
     assert set().union(*extracted) == {p.id for p in pages} and sum(map(len, extracted)) == len(pages)
     for trained, held_out in zip(fitted_on, extracted):
         assert not trained & held_out
+        assert added <= trained  # --cv-add pages join every fold's training pages
