@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 
 import pandas as pd
-from lxml import etree, html
+from lxml import etree
 
 from winnow.pages import Page
 
@@ -41,7 +41,8 @@ SKIP_TAGS = frozenset("script style noscript template svg math iframe head objec
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[^a-z]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_HTML_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
+# A plain etree parser: lxml.html's element classes cost a Python lookup for every element walked.
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
 
 
 def segment(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS) -> pd.DataFrame:
@@ -85,13 +86,13 @@ def parse_html(markup: str) -> etree._Element | None:
     # lxml refuses str input that carries an XML encoding declaration.
     markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
     try:
-        root = html.document_fromstring(markup, parser=_HTML_PARSER)
+        root = etree.fromstring(markup, parser=_HTML_PARSER)
         if any("Excessive depth" in entry.message for entry in _HTML_PARSER.error_log):
             # libxml2 drops everything below depth 2048 without a word; such pages are broken markup
             # (unclosed containers), so their container tags go and their text is kept.
-            root = html.document_fromstring(_CONTAINER_TAG.sub(_flatten_tag, markup), parser=_HTML_PARSER)
+            root = etree.fromstring(_CONTAINER_TAG.sub(_flatten_tag, markup), parser=_HTML_PARSER)
         return root
-    except (etree.ParserError, ValueError):
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
 
 
@@ -109,7 +110,7 @@ def page_title(root: etree._Element | None) -> str:
     if root is None:
         return ""
     title = root.find(".//title")
-    return _WHITESPACE.sub(" ", title.text_content()).strip() if title is not None else ""
+    return _WHITESPACE.sub(" ", "".join(title.itertext())).strip() if title is not None else ""
 
 
 def _class_tokens(element: etree._Element) -> str:
@@ -167,7 +168,7 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
 
     def flush() -> None:
         nonlocal link_chars, label, anchor
-        if parts:  # most block boundaries hold no text: nothing to join
+        if label is not None:  # set by the first visible text: most block boundaries hold none
             text = _WHITESPACE.sub(" ", "".join(parts)).strip()
             if text and len(rows) < max_blocks:
                 blocks = [o for o in stack if o.is_block]
