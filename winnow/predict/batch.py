@@ -61,10 +61,10 @@ class BatchSummary:
 
 def block_records(labeled: pd.DataFrame, labels: list[str]) -> Iterator[dict]:
     """One `predict` record per block: page, index, text, label, proba."""
-    probas = labeled[[f"proba_{label}" for label in labels]].to_numpy()
-    for row, proba in zip(labeled[["page", "index", "text", "predicted"]].itertuples(index=False), probas):
-        yield {"page": row.page, "index": int(row.index), "text": row.text, "label": row.predicted,
-               "proba": {label: round(float(p), 4) for label, p in zip(labels, proba)}}
+    probas = labeled[[f"proba_{label}" for label in labels]].to_numpy().round(4).tolist()
+    columns = [labeled[name].tolist() for name in ("page", "index", "text", "predicted")]
+    for page, index, text, label, proba in zip(*columns, probas):
+        yield {"page": page, "index": index, "text": text, "label": label, "proba": dict(zip(labels, proba))}
 
 
 def label_segmented(model: WinnowModel, segmented: list[tuple[Page, pd.DataFrame]]) -> list[tuple[Page, pd.DataFrame, str]]:
@@ -321,14 +321,17 @@ def _progress(enabled: bool, total: int | None):
         yield lambda n: bar.advance(task, n)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
+
+
 def format_blocks(page: Page, blocks: pd.DataFrame, title: str, labels: list[str]) -> str:
     """`winnow predict` output: one JSON line per block."""
-    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in block_records(blocks, labels))
+    return "".join(_JSON.encode(record) + "\n" for record in block_records(blocks, labels))
 
 
 def format_extraction(record: dict, output_format: str) -> str:
     if output_format == "json":
-        return json.dumps(record, ensure_ascii=False) + "\n"
+        return _JSON.encode(record) + "\n"
     if output_format == "markdown":
         parts = [f"# {record['title']}" if record["title"] else "", record["text"]]
         if record["comments"]:
