@@ -504,3 +504,20 @@ def test_thread_features_on_a_hand_made_thread():
     assert threads["ago_still_to_come"].iloc[0] == 1.0 and threads["ago_still_to_come"].iloc[8] == 0.0
     # A window of 7 centred on line 5 ("Nice piece.") spans lines 2..8: two "ago" lines of seven.
     assert threads["ago_share@7"].iloc[5] == pytest.approx(2 / 7)
+
+
+def test_stamp_distances_avatars_and_bracketed_comment_headers():
+    from winnow.features import STAMP_REACH, text_features, thread_features
+
+    lines = ["Headline", "By: A. Writer", "A paragraph of the article.", "{ 2 comments }",
+             "https://secure.gravatar.com/avatar/ab12?s=44", "anna", "Great read.",
+             "ben on May 2, 2012 at 7:21 pm said:", "I disagree.", "Thanks for the reply."]
+    blocks = segment(Page("thread.txt", "\n".join(lines), "text"))
+    numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
+    threads = thread_features(blocks, numbers)
+    assert (numbers["avatar"] > 0).tolist() == [False] * 4 + [True] + [False] * 5
+    assert numbers["byline"].iloc[1] == 1 and numbers["comment_cue"].iloc[7] >= 1  # "By:" and "said:"
+    assert threads["comment_header"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+    # Stamps: the avatar (line 4) and the time of line 7; nothing before line 4 or after line 7.
+    assert threads["since_stamp"].tolist() == [STAMP_REACH] * 4 + [0, 1, 2, 0, 1, 2]
+    assert threads["until_stamp"].tolist() == [4, 3, 2, 1, 0, 2, 1, 0] + [STAMP_REACH] * 2

@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from winnow.stopwords import STOPWORDS
 from winnow.textstats import CharClasses, Joined, one_line
 
-FEATURES_VERSION = 2  # bump when features change: models fitted on other features cannot be used
+FEATURES_VERSION = 3  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
@@ -29,15 +29,16 @@ CUES = {
     "ago": r"(?:\d+|\ban?|\bone)\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?"
            r"|y|yrs?|years?)\s+ago\b|\byesterday\b|\bjust now\b",
     "time": r"\b\d{1,2}:\d\d\b",
-    "comment_cue": r"\breply\b|\bsays?:|\bwrote:|\bcomments?\b|\breport abuse\b|\bpermalink\b|\bflag\b|\blikes?\b",
+    "comment_cue": r"\breply\b|\bsays?:|\bsaid:|\bwrote:|\bcomments?\b|\breport abuse\b|\bpermalink\b|\bflag\b|\blikes?\b",
     "chrome_cue": r"©|\b(?:copyright|all rights reserved|privacy|terms|cookies?|subscribe|sign (?:in|up)|log ?in|share"
                   r"|tweet|follow us|related|read more|more from|newsletter)\b|\badvertis",
-    "byline": r"^\s*(?:by|posted by|written by|von|par|por)\s",
+    "byline": r"^\s*(?:by|posted by|written by|von|par|por):?\s",
     "bullet": r"^\s*(?:[•·◦▪*\-–»›>|]|\d+[.)])\s",
     "url": r"^\s*(?:https?://|www\.)\S+\s*$",
     "separators": r"[|·»›•]",
     "counter": r"\b(?:comments?|replies|views|shares|likes)\s*[/:(]?\s*\d+|\b\d+\s+(?:comments?|replies|views|shares)\b",
     "image_url": r"^\S+\.(?:jpe?g|png|gif|webp|svg)\b|^https?://\S*(?:img|image|photo|media)\S*$",
+    "avatar": r"avatar",  # a commenter's picture: its URL is a line of a text page's comment thread
 }
 TAGS = ("p div li td th h1 h2 h3 h4 h5 h6 span a article section blockquote pre dd dt option figcaption "
         "caption label button form table tr ul ol br body header footer nav aside main center font").split()
@@ -138,20 +139,22 @@ def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd
     return pd.DataFrame(columns, index=numbers.index).fillna(-1).astype("float32")
 
 
-_COMMENT_HEADER = (r"^\s*(?:\d+\s+)?(?:comments?|responses?|replies|reader comments|discussion|add a comment"
+_COMMENT_HEADER = (r"^[\s{(\[]*(?:\d+\s+)?(?:comments?|responses?|replies|reader comments|discussion|add a comment"
                    r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
-RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time"]
+RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar"]
+STAMP_REACH = 20  # lines; farther from a time stamp counts as far
 
 
 def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     """Wide windows over line rhythms: what finds comment threads and link lists without a DOM.
 
-    The share of lines with a relative time, a comment word, a counter, a bullet or few words in windows
-    of 7 and 21 lines; whether a comment header ("Comments", "Add a Comment", ...) came earlier in the page,
-    and how far back; the share of the page's "ago" lines still to come.
+    The share of lines with a relative time, a comment word, a counter, a bullet, an avatar or few words in
+    windows of 7 and 21 lines; whether a comment header ("Comments", "{ 12 comments }", ...) came earlier in
+    the page, and how far back; the share of the page's "ago" lines still to come; how many lines back the
+    last time stamp or avatar was, and how many lines ahead the next.
     """
     page = blocks["page"]
-    rhythm = numbers[["ago", "comment_cue", "counter", "bullet", "time"]].clip(upper=1).assign(
+    rhythm = numbers[["ago", "comment_cue", "counter", "bullet", "time", "avatar"]].clip(upper=1).assign(
         short=(numbers["words"] <= 4).astype("float32"))
     columns = {}
     for window in (7, 21):
@@ -167,6 +170,10 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     columns["since_comment_header"] = ((position - first_header) / size).fillna(-1)
     ago = rhythm["ago"].groupby(page, sort=False)
     columns["ago_still_to_come"] = (ago.transform("sum") - ago.cumsum()) / ago.transform("sum").clip(lower=1)
+    # A comment is a stamp line ("jane 3 days ago", "May 2, 2012 at 7:21 pm", an avatar) and lines after it.
+    stamped = position.where((rhythm["ago"] > 0) | (rhythm["time"] > 0) | (rhythm["avatar"] > 0))
+    columns["since_stamp"] = (position - stamped.groupby(page).ffill()).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
+    columns["until_stamp"] = (stamped.groupby(page).bfill() - position).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
     return pd.DataFrame(columns, index=blocks.index).fillna(0).astype("float32")
 
 
@@ -198,10 +205,10 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     max_class_tokens: how many class/id tokens (most frequent in training) become features, for the
         block's own element and parent, and again for the further ancestors.
     context: how many neighbouring blocks on each side lend their numbers.
-    threads: add wide windows over line rhythms (thread_features), made for text pages.
+    threads: add wide windows over line rhythms (thread_features): they find comment threads.
     """
 
-    def __init__(self, max_class_tokens: int = 200, context: int = 2, threads: bool = False):
+    def __init__(self, max_class_tokens: int = 200, context: int = 2, threads: bool = True):
         self.max_class_tokens = max_class_tokens
         self.context = context
         self.threads = threads
@@ -226,7 +233,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
         parts = [numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context),
                  dom_features(blocks)]
-        if getattr(self, "threads", False):  # models saved before the parameter existed lack it
+        if self.threads:
             parts.append(thread_features(blocks, numbers))
         return pd.concat(parts, axis=1)
 

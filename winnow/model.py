@@ -45,7 +45,7 @@ MAX_ITER, LEARNING_RATE, MAX_LEAF_NODES = 200, 0.1, 63
 
 
 def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES,
-                  max_class_tokens: int = 200, context: int = 2, threads: bool = False,
+                  max_class_tokens: int = 200, context: int = 2, threads: bool = True,
                   random_state: int = 0) -> Pipeline:
     classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
                                                 max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,

@@ -140,13 +140,12 @@ def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: P
     """Fit a model on the dataset specs, and a text model on `text_specs` (e.g. "dragnet:train@text").
 
     Each is scored on its test specs (never trained on) for the model card. The text model uses the
-    same parameters with line-rhythm features added, changed by `text_params`.
+    same parameters, changed by `text_params`.
     """
     params = dict(max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
                   max_class_tokens=max_class_tokens, context=context)
     pipeline, html_card = fit_pipeline(specs, test_specs or [], datasets_dir, params, log)
-    # Without a DOM, comment threads show only in the rhythm of lines: the text model gets wide windows.
-    text_params = {**params, "threads": True, **(text_params or {})}
+    text_params = {**params, **(text_params or {})}
     text_pipeline, text_card = (fit_pipeline(text_specs, text_test_specs or [], datasets_dir, text_params, log)
                                 if text_specs else (None, None))
     if text_card is not None:
