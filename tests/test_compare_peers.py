@@ -185,3 +185,18 @@ def test_cross_validated_winnow_runs_each_page_once_with_a_model_not_fitted_on_i
     for trained, held_out in zip(fitted_on, extracted):
         assert not trained & held_out
         assert added <= trained  # --cv-add pages join every fold's training pages
+
+
+@pytest.mark.parametrize("argv, problem", [
+    (["--cv-add", "cleaneval"], "--cv-add needs --cv"),
+    (["--data", "wcxb-dev", "--cv", "3", "--cv-add", "dragnet:train,wcxb-dev"], "must not hold pages of --data"),
+])
+def test_cv_add_refuses_what_would_not_be_cross_validation(compare_peers, argv, problem, capsys):
+    with pytest.raises(SystemExit):
+        compare_peers.parse_args(argv)
+    assert problem in capsys.readouterr().err
+
+
+def test_cv_add_is_parsed_into_specs(compare_peers):
+    args = compare_peers.parse_args(["--data", "wcxb-dev", "--cv", "3", "--cv-add", "dragnet:train, cleaneval"])
+    assert args.cv_add == ["dragnet:train", "cleaneval"]
