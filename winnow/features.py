@@ -249,7 +249,12 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         far = _tokens_once_each(self.far_tokens_, blocks["ancestor_classid"])
         # Column-major: the boosting walks each tree over all rows, reading one column at a time;
         # in row-major order those reads stride across memory (2.3x slower to predict).
-        return np.asfortranarray(np.hstack([numbers, near, far]))
+        matrix = np.empty((len(numbers), numbers.shape[1] + near.shape[1] + far.shape[1]), np.float32, order="F")
+        start = 0
+        for part in (numbers, near, far):
+            matrix[:, start:start + part.shape[1]] = part
+            start += part.shape[1]
+        return matrix
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return self.feature_names_out_
