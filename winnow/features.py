@@ -1,10 +1,12 @@
 """Block features as a scikit-learn transformer over the blocks table.
 
-Three kinds, all computed column-wise over whole tables (no per-block Python loops):
+Four kinds, all computed column-wise over whole tables (no per-block Python loops):
   text     counts and ratios of the block's own text, cue patterns (dates, "3 hours ago", "Reply")
   DOM      tag, depth, tag-path tokens, class/id tokens of the block and of its ancestors
   context  the text numbers of the blocks up to `context` places before and after, and where the
            block stands in its page (position, distance to the densest block, repeated text)
+  threads  wide windows over the rhythm of blocks (time stamps, comment words, short lines): comment
+           threads and link lists
 """
 
 from __future__ import annotations
