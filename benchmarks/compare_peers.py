@@ -58,16 +58,19 @@ def _mean(values: list[float]) -> float:
 
 
 def score_pages(predicted: list[str], gold: list[str]) -> dict:
-    """Token scores (macro over pages with gold tokens, and micro) and macro shingle scores of one tool."""
+    """Token scores (macro over pages with gold tokens, and micro), macro shingle scores, and each page's
+    token F1 (None without gold tokens) of one tool."""
     from winnow.train.metrics import token_counts
 
-    token_rows, shingle_rows, totals = [], [], [0, 0, 0]
+    token_rows, shingle_rows, page_f1, totals = [], [], [], [0, 0, 0]
     for predicted_text, gold_text in zip(predicted, gold, strict=True):
         counts = token_counts(predicted_text, gold_text)
         totals = [t + c for t, c in zip(totals, counts)]
         if counts[2] == 0:
+            page_f1.append(None)
             continue  # no gold text: left out of the macro averages (still counted in micro)
         token_rows.append(prf(*counts))
+        page_f1.append(token_rows[-1][2])
         shingle_rows.append(shingle_prf(predicted_text, gold_text))
     micro = prf(*totals)
     return {
@@ -77,7 +80,21 @@ def score_pages(predicted: list[str], gold: list[str]) -> dict:
         "shingles": {"size": SHINGLE_SIZE, "pages": len(shingle_rows),
                      **{name: _mean([row[i] for row in shingle_rows])
                         for i, name in enumerate(("precision", "recall", "f1"))}},
+        "page_token_f1": page_f1,
     }
+
+
+def scores_by_kind(kinds: list[str], results: list) -> dict:
+    """kind -> {"pages": n, tool: macro token F1 over that kind's pages with gold}, for sets with page types."""
+    table: dict = {}
+    for kind in sorted(set(kinds) - {""}):
+        rows = [i for i, k in enumerate(kinds) if k == kind]
+        table[kind] = {"pages": len(rows)}
+        for result in results:
+            if result.scores:
+                values = [f for f in (result.scores["page_token_f1"][i] for i in rows) if f is not None]
+                table[kind][result.name] = _mean(values)
+    return table
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -191,7 +208,8 @@ class Result:
             "cpu_pages_per_second": _finite(len(self.texts) / self.cpu_seconds
                                             if self.texts and self.cpu_seconds > 0 else float("nan")),
             f"speed_vs_{BASELINE}": _finite(pps / baseline_pps if baseline_pps > 0 else float("nan")),
-            **{key: {k: _finite(v) for k, v in value.items()} for key, value in self.scores.items()},
+            **{key: {k: _finite(v) for k, v in value.items()} for key, value in self.scores.items()
+               if key != "page_token_f1"},
         }
 
 
@@ -356,12 +374,13 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
 # Pages, overlap with the model's training data, the run
 
 
-def load_pages(spec: str, limit: int | None, datasets_dir: Path | None) -> tuple[list, list[str], int]:
-    """HTML pages of a dataset spec (first `limit`), their gold article texts, and how many text pages were skipped."""
+def load_pages(spec: str, limit: int | None, datasets_dir: Path | None) -> tuple[list, list[str], list[str], int]:
+    """HTML pages of a dataset spec (first `limit`), their gold article texts, their page types ("" where the
+    set has none), and how many text pages were skipped."""
     from winnow.train.datasets import iter_dataset
 
     golds = iter_dataset(spec, datasets_dir)
-    pages, gold, skipped = [], [], 0
+    pages, gold, kinds, skipped = [], [], [], 0
     for item in golds:
         if item.page.kind != "html":
             skipped += 1  # the peers read HTML only
@@ -371,9 +390,10 @@ def load_pages(spec: str, limit: int | None, datasets_dir: Path | None) -> tuple
                              "use a public dataset (dragnet:test, wcxb-dev, cleaneval, cleanportaleval)")
         pages.append(item.page)
         gold.append(item.gold_content)
+        kinds.append(item.kind)
         if limit is not None and len(pages) >= limit:
             break
-    return pages, gold, skipped
+    return pages, gold, kinds, skipped
 
 
 def trained_on(spec: str, training_specs: Iterable[str]) -> list[str]:
@@ -464,7 +484,29 @@ def markdown_table(report: dict) -> str:
     rule = "|".join("---" if i < 2 else "---:" for i in range(len(_COLUMNS)))
     out = ["| " + " | ".join(_COLUMNS) + " |", f"|{rule}|"]
     out += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
-    return "\n".join(out) + "\n\n" + "\n\n".join(_caption(report).splitlines()) + "\n"
+    return "\n".join(out) + "\n\n" + "\n\n".join(_caption(report).splitlines()) + "\n" + _kinds_markdown(report)
+
+
+def _kind_rows(report: dict) -> list[list[str]]:
+    """Header and rows of the per-page-type token F1 table; empty for sets without page types."""
+    by_kind = report.get("token_f1_by_page_type") or {}
+    if not by_kind:
+        return []
+    tools = [t["name"] for t in report["tools"] if t["name"] != PARSE_FLOOR and t["status"] == "ok"]
+    rows = [["page type", "pages", *tools]]
+    for kind, row in by_kind.items():
+        rows.append([kind, str(row["pages"]), *(f"{row[t]:.3f}" if _finite(row.get(t)) is not None else ""
+                                               for t in tools)])
+    return rows
+
+
+def _kinds_markdown(report: dict) -> str:
+    rows = _kind_rows(report)
+    if not rows:
+        return ""
+    out = ["", "token F1 by page type:", "", "| " + " | ".join(rows[0]) + " |", "|---|" + "---:|" * (len(rows[0]) - 1)]
+    out += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    return "\n".join(out) + "\n"
 
 
 def print_table(report: dict, console) -> None:
@@ -477,10 +519,18 @@ def print_table(report: dict, console) -> None:
         style = "dim" if row[0] == PARSE_FLOOR or row[2] == "not installed" else None
         table.add_row(*row, style=style)
     console.print(table)
+    by_kind = _kind_rows(report)
+    if by_kind:
+        kinds = Table(title="token F1 by page type")
+        for i, column in enumerate(by_kind[0]):
+            kinds.add_column(column, justify="left" if i == 0 else "right")
+        for row in by_kind[1:]:
+            kinds.add_row(*row)
+        console.print(kinds)
 
 
 def build_report(spec: str, pages: list, gold: list[str], results: list[Result], model_path: str | None,
-                 warnings_: list[str]) -> dict:
+                 warnings_: list[str], kinds: list[str] | None = None) -> dict:
     baseline = next((r for r in results if r.name == BASELINE and r.status == "ok"), None)
     baseline_pps = baseline.pages_per_second() if baseline else float("nan")
     return {
@@ -489,6 +539,8 @@ def build_report(spec: str, pages: list, gold: list[str], results: list[Result],
         "environment": {"python": platform.python_version(), "platform": platform.platform(),
                         "cpus": os.cpu_count(), "threads": 1},
         "tools": [r.as_dict(baseline_pps) for r in results],
+        # Macro token F1 per page type, for sets that have types (wcxb): where each tool wins and loses.
+        "token_f1_by_page_type": scores_by_kind(kinds or [], results),
     }
 
 
@@ -569,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
                          "its scores here are training-set scores. Pass --model with a model trained without them "
                          f"(e.g. `winnow train dragnet:train cleaneval -o no-wcxb.joblib` for wcxb-dev)")
     try:
-        pages, gold, skipped = load_pages(args.data, args.limit, args.datasets)
+        pages, gold, kinds, skipped = load_pages(args.data, args.limit, args.datasets)
     except DatasetError as error:
         err.print(f"[red]error:[/red] {error}")
         return 2
@@ -582,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"[yellow]warning:[/yellow] {note}")
     cv = (args.data, args.cv, args.datasets, args.cv_add) if args.cv else None
     results = benchmark(pages, gold, args.tools, model, args.chunk_pages, log=lambda m: err.print(m, style="dim"), cv=cv)
-    report = build_report(args.data, pages, gold, results, model_path, notes)
+    report = build_report(args.data, pages, gold, results, model_path, notes, kinds)
     if args.json:
         _write_json(args.json, report)
     if args.markdown:

@@ -200,3 +200,20 @@ def test_cv_add_refuses_what_would_not_be_cross_validation(compare_peers, argv, 
 def test_cv_add_is_parsed_into_specs(compare_peers):
     args = compare_peers.parse_args(["--data", "wcxb-dev", "--cv", "3", "--cv-add", "dragnet:train, cleaneval"])
     assert args.cv_add == ["dragnet:train", "cleaneval"]
+
+
+def test_token_f1_by_page_type_averages_each_type_over_its_pages_with_gold(compare_peers):
+    gold = ["a b c d", "a b c d", "", "x y"]
+    kinds = ["article", "article", "article", "forum"]
+    good = compare_peers.Result("good", "1")
+    good.texts, good.scores = ["a b c d", "a b", "", "x y"], compare_peers.score_pages(["a b c d", "a b", "", "x y"], gold)
+    bad = compare_peers.Result("bad", "1")
+    bad.texts, bad.scores = ["", "", "junk", "q"], compare_peers.score_pages(["", "", "junk", "q"], gold)
+    report = compare_peers.build_report("typed", [None] * 4, gold, [good, bad], None, [], kinds)
+    by_kind = report["token_f1_by_page_type"]
+    # article: pages 1 (F1 1) and 2 (P 1, R 0.5, F1 2/3); page 3 has no gold and is left out.
+    assert by_kind["article"] == {"pages": 3, "good": pytest.approx((1 + 2 / 3) / 2), "bad": 0.0}
+    assert by_kind["forum"] == {"pages": 1, "good": 1.0, "bad": 0.0}
+    markdown = compare_peers.markdown_table(report)
+    assert "| page type | pages | good | bad |" in markdown and "| article | 3 | 0.833 | 0.000 |" in markdown
+    assert compare_peers.build_report("untyped", [None] * 4, gold, [good], None, [])["token_f1_by_page_type"] == {}

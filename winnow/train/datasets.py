@@ -55,6 +55,7 @@ class GoldPage:
     gold_content: str = ""
     gold_comments: str = ""
     native: bool = False  # labels come from the page itself, not from gold text
+    kind: str = ""  # the dataset's page type, where it has one (wcxb: article, forum, product, ...)
 
 
 def default_datasets_dir() -> Path:
@@ -132,7 +133,7 @@ def _dragnet(root: Path, split: str) -> Iterator[GoldPage]:
 
 
 def _wcxb(root: Path) -> Iterator[GoldPage]:
-    domains = {k: v.get("domain", k) for k, v in json.loads((root / "metadata.json").read_text())["files"].items()}
+    metadata = json.loads((root / "metadata.json").read_text())["files"]
     for gold_file in sorted((root / "ground-truth").glob("*.json")):
         page_id = gold_file.stem
         gold = json.loads(gold_file.read_text(encoding="utf-8")).get("ground_truth", {})
@@ -140,8 +141,9 @@ def _wcxb(root: Path) -> Iterator[GoldPage]:
         if not content.strip():
             continue  # no usable gold: every block would come out as chrome
         html = read_bytes(root / "html" / f"{page_id}.html")
+        about = metadata.get(page_id, {})
         yield GoldPage(page_from_bytes(html, f"wcxb-dev/{page_id}", "html"), "wcxb-dev",
-                       domains.get(page_id, page_id), content)
+                       about.get("domain", page_id), content, kind=about.get("page_type", ""))
 
 
 def _cleaneval_gold(path: Path) -> str:
