@@ -37,6 +37,7 @@ from winnow.segment import MAX_BLOCKS, segment
 
 CHUNK_PAGES = 32  # pages classified in one predict_proba call
 PAGE_SECONDS = 30.0  # time limit to segment one page
+_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
 
 
 @dataclass(frozen=True)
@@ -321,9 +322,6 @@ def _progress(enabled: bool, total: int | None):
         yield lambda n: bar.advance(task, n)
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
-
-
 def format_blocks(page: Page, blocks: pd.DataFrame, title: str, labels: list[str]) -> str:
     """`winnow predict` output: one JSON line per block."""
     return "".join(_JSON.encode(record) + "\n" for record in block_records(blocks, labels))
@@ -370,4 +368,4 @@ def write_failures(summary: BatchSummary, path: str) -> None:
     from winnow.predict.output import open_output
 
     with open_output(path) as out:
-        out.write("".join(json.dumps({"page": p, "reason": r}, ensure_ascii=False) + "\n" for p, r in summary.failures))
+        out.write("".join(_JSON.encode({"page": p, "reason": r}) + "\n" for p, r in summary.failures))
