@@ -33,9 +33,15 @@ def blocks() -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
+def _labels(blocks: pd.DataFrame) -> np.ndarray:
+    """Blocks in a sidebar are chrome, the rest content."""
+    in_sidebar = blocks["classid"].str.split().apply(lambda tokens: "sidebar" in tokens)
+    return np.where(in_sidebar, "chrome", "content")
+
+
 @pytest.fixture(scope="module")
 def fitted(blocks) -> BlockFeatures:
-    return BlockFeatures().fit(blocks)
+    return BlockFeatures().fit(blocks, _labels(blocks))
 
 
 @pytest.fixture(scope="module")
@@ -99,18 +105,34 @@ def test_context_features(matrix):
     assert matrix.loc[5, "words@-1"] == -1  # first block of the second page
 
 
-def test_class_tokens_become_features(fitted, matrix, blocks):
-    names = set(fitted.get_feature_names_out())
-    assert "near:sidebar" in names  # 6 blocks, class of the block's parent
-    assert "far:wrapper" in names  # 6 blocks, class of a grandparent
-    assert "near:rare" not in names  # only 2 blocks: below min_df=5
-    assert "near:wrapper" not in names
+def test_class_tokens_lend_their_label_evidence(fitted, matrix, blocks):
     sidebar = blocks["classid"].str.split().apply(lambda tokens: "sidebar" in tokens)
-    assert sidebar.sum() == 6
-    assert (matrix["near:sidebar"] == sidebar.astype("float32")).all()
+    assert sidebar.sum() == 6  # 6 blocks, class of the block's parent: always chrome
+    assert (matrix.loc[sidebar, "near_chrome_max"] > 0).all()
+    assert (matrix.loc[sidebar, "near_content_min"] < 0).all()
+    assert (matrix.loc[~sidebar, "near_chrome_max"] == 0).all()
+    assert "rare" not in fitted.near_tokens_.vocabulary_.vocabulary_  # only 2 blocks: below min_df=5
     wrapper = blocks["ancestor_classid"].str.split().apply(lambda tokens: "wrapper" in tokens)
-    assert wrapper.sum() == 6
-    assert (matrix["far:wrapper"] == wrapper.astype("float32")).all()
+    assert (matrix.loc[wrapper, "far_tokens"] >= 1).all()  # 6 blocks, class of a grandparent
+
+
+def test_training_blocks_get_cross_fitted_evidence(blocks):
+    # fit_transform encodes each page's blocks with what the other pages' blocks taught
+    features = BlockFeatures()
+    crossed = features.fit_transform(blocks, _labels(blocks))
+    names = list(features.get_feature_names_out())
+    plain = features.transform(blocks)
+    column = names.index("near_chrome_max")
+    sidebar = (blocks["classid"].str.split().apply(lambda tokens: "sidebar" in tokens)).to_numpy()
+    assert (crossed[sidebar, column] > 0).all()  # other pages' sidebars are chrome too
+    assert (crossed[sidebar, column] < plain[sidebar, column]).all()  # without the page's own blocks: weaker
+    numeric = [i for i, name in enumerate(names) if not name.startswith(("near_", "far_"))]
+    assert (crossed[:, numeric] == plain[:, numeric]).all()
+
+
+def test_fitting_needs_labels(blocks):
+    with pytest.raises(ValueError, match="labeled blocks"):
+        BlockFeatures().fit(blocks.drop(columns=["label"], errors="ignore"))
 
 
 def test_dom_features(matrix, blocks):
@@ -134,7 +156,7 @@ def test_index_labels_do_not_matter(fitted, blocks):
 
 def test_text_only_training_data():
     rows = segment(Page("t", "content\tA line of text.\nchrome\tMenu\n" * 3, "text"))
-    features = BlockFeatures().fit(rows)
+    features = BlockFeatures().fit(rows, rows["gold"])
     values = features.transform(rows)
     assert values.shape == (6, len(features.get_feature_names_out()))
     assert not np.isnan(values).any()

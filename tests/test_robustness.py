@@ -68,7 +68,8 @@ def fitted_features():
     pages = [Page(f"p{i}", f"<div class='nav'><p>Item {i}</p></div><article><p>{'word ' * (i + 3)}.</p></article>", "html")
              for i in range(8)]
     import pandas as pd
-    return BlockFeatures().fit(pd.concat([segment(p) for p in pages], ignore_index=True))
+    blocks = pd.concat([segment(p) for p in pages], ignore_index=True)
+    return BlockFeatures().fit(blocks, np.where(blocks["classid"].str.contains("nav"), "chrome", "content"))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -95,7 +96,7 @@ def test_decoding_any_bytes_never_raises(data):
 
 # ------------------------------------------------------------ bad pages in a batch, one test each
 
-GOOD = "<html><head><title>Good</title></head><body><article><p>" + "A sentence of good text. " * 20 + "</p></article></body></html>"
+GOOD = "<html><head><title>Good</title></head><body><article class=\"post\"><p>" + "A sentence of good text. " * 20 + "</p></article></body></html>"
 
 
 def _bad_pages(tmp_path):

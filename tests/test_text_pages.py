@@ -294,8 +294,8 @@ def test_text_model_has_a_text_pipeline(text_model, native_dir):
     # The text pipeline was fitted on text blocks, which have no class/id tokens; the HTML one on HTML blocks.
     text_features_step = text_model.text_pipeline.named_steps["features"]
     html_features_step = text_model.pipeline.named_steps["features"]
-    assert list(text_features_step.near_tokens_.get_feature_names_out()) == ["none"]
-    assert "comment" in html_features_step.near_tokens_.get_feature_names_out()
+    assert list(text_features_step.near_tokens_.vocabulary_.get_feature_names_out()) == ["none"]
+    assert "comment" in html_features_step.near_tokens_.vocabulary_.get_feature_names_out()
 
 
 def test_text_blocks_go_to_the_text_pipeline(text_model):

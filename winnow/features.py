@@ -2,7 +2,7 @@
 
 Four kinds, all computed column-wise over whole tables (no per-block Python loops):
   text     counts and ratios of the block's own text, cue patterns (dates, "3 hours ago", "Reply")
-  DOM      tag, depth, tag-path tokens, class/id tokens of the block and of its ancestors
+  DOM      tag, depth, tag-path tokens, what the class/id tokens of the block and its ancestors say
   context  the text numbers of the blocks up to `context` places before and after, and where the
            block stands in its page (position, distance to the densest block, repeated text)
   threads  wide windows over the rhythm of blocks (time stamps, comment words, short lines): comment
@@ -16,12 +16,12 @@ import re
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer
 
 from winnow.stopwords import STOPWORDS
 from winnow.textstats import CharClasses, Joined, one_line
+from winnow.token_evidence import TokenEvidence
 
-FEATURES_VERSION = 3  # bump when features change: models fitted on other features cannot be used
+FEATURES_VERSION = 4  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
@@ -190,45 +190,40 @@ def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=blocks.index).astype("float32")
 
 
-def _token_vectorizer(max_tokens: int) -> CountVectorizer:
-    return CountVectorizer(binary=True, max_features=max_tokens, min_df=5, token_pattern=r"[a-z]{2,}",
-                           dtype=np.float32)
-
-
-def _tokens_once_each(vectorizer: CountVectorizer, column: pd.Series) -> np.ndarray:
-    """The vectorizer's dense rows for a column in which most values repeat (class names of a page)."""
-    codes, uniques = pd.factorize(column)
-    return vectorizer.transform(uniques).toarray()[codes]
-
-
 class BlockFeatures(TransformerMixin, BaseEstimator):
     """Blocks table -> dense float32 feature matrix.
 
-    max_class_tokens: how many class/id tokens (most frequent in training) become features, for the
-        block's own element and parent, and again for the further ancestors.
+    max_class_tokens: how many class/id tokens (most frequent in training) lend their label evidence,
+        for the block's own element and parent, and again for the further ancestors (token_evidence.py).
     context: how many neighbouring blocks on each side lend their numbers.
     threads: add wide windows over line rhythms (thread_features): they find comment threads.
     """
 
-    def __init__(self, max_class_tokens: int = 200, context: int = 2, threads: bool = True):
+    def __init__(self, max_class_tokens: int = 5000, context: int = 2, threads: bool = True):
         self.max_class_tokens = max_class_tokens
         self.context = context
         self.threads = threads
 
     def fit(self, blocks: pd.DataFrame, y=None):
-        self.near_tokens_ = self._fit_vocabulary(blocks["classid"])
-        self.far_tokens_ = self._fit_vocabulary(blocks["ancestor_classid"])
-        self.feature_names_out_ = np.array(self._numeric_names()
-                                           + [f"near:{t}" for t in self.near_tokens_.get_feature_names_out()]
-                                           + [f"far:{t}" for t in self.far_tokens_.get_feature_names_out()])
+        self._fit_evidence(blocks, y)
         return self
 
-    def _fit_vocabulary(self, column: pd.Series) -> CountVectorizer | None:
-        vectorizer = _token_vectorizer(self.max_class_tokens)
-        try:
-            return vectorizer.fit(column)
-        except ValueError:  # no token occurs often enough (e.g. only text pages)
-            return vectorizer.fit(["none"] * 5)
+    def fit_transform(self, blocks: pd.DataFrame, y=None, **fit_params) -> np.ndarray:
+        """Fit, and the training blocks' features with their token evidence cross-fitted (token_evidence.py)."""
+        labels = self._fit_evidence(blocks, y)
+        near = self.near_tokens_.fit_transform(blocks["classid"], labels, blocks["page"])
+        far = self.far_tokens_.fit_transform(blocks["ancestor_classid"], labels, blocks["page"])
+        return self._matrix(self._numbers(blocks), near, far)
+
+    def _fit_evidence(self, blocks: pd.DataFrame, y) -> np.ndarray:
+        if y is None and "label" not in blocks:
+            raise ValueError("BlockFeatures learns from labeled blocks: pass y or a 'label' column")
+        labels = np.asarray(blocks["label"] if y is None else y).astype(str)
+        self.near_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["classid"], labels)
+        self.far_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["ancestor_classid"], labels)
+        self.feature_names_out_ = np.array(self._numeric_names() + self.near_tokens_.names("near")
+                                           + self.far_tokens_.names("far"))
+        return labels
 
     def _numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         blocks = blocks.reset_index(drop=True)
@@ -246,14 +241,17 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         return list(self._numbers(example).columns)
 
     def transform(self, blocks: pd.DataFrame) -> np.ndarray:
-        numbers = self._numbers(blocks).to_numpy(dtype=np.float32)
-        near = _tokens_once_each(self.near_tokens_, blocks["classid"])
-        far = _tokens_once_each(self.far_tokens_, blocks["ancestor_classid"])
+        return self._matrix(self._numbers(blocks), self.near_tokens_.transform(blocks["classid"]),
+                            self.far_tokens_.transform(blocks["ancestor_classid"]))
+
+    @staticmethod
+    def _matrix(numbers: pd.DataFrame, *parts: np.ndarray) -> np.ndarray:
         # Column-major: the boosting walks each tree over all rows, reading one column at a time;
         # in row-major order those reads stride across memory (2.3x slower to predict).
-        matrix = np.empty((len(numbers), numbers.shape[1] + near.shape[1] + far.shape[1]), np.float32, order="F")
+        parts = (numbers.to_numpy(dtype=np.float32),) + parts
+        matrix = np.empty((len(numbers), sum(part.shape[1] for part in parts)), np.float32, order="F")
         start = 0
-        for part in (numbers, near, far):
+        for part in parts:
             matrix[:, start:start + part.shape[1]] = part
             start += part.shape[1]
         return matrix

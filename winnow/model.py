@@ -30,8 +30,9 @@ from winnow.segment import LABELS, segment
 MODEL_FORMAT = "winnow-model/1"
 SKOPS_SUFFIX = ".skops"
 SKOPS_HEADER = "WINNOW-SKOPS/1"
-# Beyond what skops trusts by default: the two types a winnow pipeline is made of.
-TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "winnow.features.BlockFeatures"]
+# Beyond what skops trusts by default: the types a winnow pipeline is made of.
+TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "winnow.features.BlockFeatures",
+                 "winnow.token_evidence.TokenEvidence"]
 DEFAULT_MODEL = "default.joblib"
 
 
@@ -45,7 +46,7 @@ MAX_ITER, LEARNING_RATE, MAX_LEAF_NODES = 200, 0.1, 63
 
 
 def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES,
-                  max_class_tokens: int = 200, context: int = 2, threads: bool = True,
+                  max_class_tokens: int = 5000, context: int = 2, threads: bool = True,
                   random_state: int = 0) -> Pipeline:
     classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
                                                 max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,

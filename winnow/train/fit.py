@@ -135,7 +135,7 @@ def _metrics(model: WinnowModel, test_specs: list[str], datasets_dir: Path | Non
 
 def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
           text_specs: list[str] | None = None, text_test_specs: list[str] | None = None,
-          max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES, max_class_tokens: int = 200,
+          max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES, max_class_tokens: int = 5000,
           context: int = 2, text_params: dict | None = None, log=print) -> WinnowModel:
     """Fit a model on the dataset specs, and a text model on `text_specs` (e.g. "dragnet:train@text").
 

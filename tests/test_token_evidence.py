@@ -1,0 +1,66 @@
+"""Class/id token evidence against hand-computed ratios, and its cross-fitting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from winnow.token_evidence import TokenEvidence
+
+# 10 blocks: "nav" on 5 (4 chrome, 1 content), "story" on 5 (all content). Overall shares: chrome 0.4, content 0.6.
+TOKENS = pd.Series(["nav"] * 5 + ["story"] * 5)
+LABELS = np.array(["chrome"] * 4 + ["content"] * 6)
+
+
+def test_ratios_by_hand():
+    evidence = TokenEvidence(smoothing=5).fit(TOKENS, LABELS)
+    assert list(evidence.names("near")) == ["near_tokens", "near_chrome_mean", "near_chrome_max", "near_chrome_min",
+                                            "near_content_mean", "near_content_max", "near_content_min"]
+    # smoothed shares: nav chrome (4 + 5*0.4) / (5 + 5) = 0.6, content (1 + 3) / 10 = 0.4;
+    #                  story chrome (0 + 2) / 10 = 0.2, content (5 + 3) / 10 = 0.8
+    nav_chrome, nav_content = math.log(0.6 / 0.4), math.log(0.4 / 0.6)
+    story_chrome, story_content = math.log(0.2 / 0.4), math.log(0.8 / 0.6)
+    values = evidence.transform(pd.Series(["nav story", "story", "unknown words", ""]))
+    expected = [
+        [2, (nav_chrome + story_chrome) / 2, nav_chrome, story_chrome,
+         (nav_content + story_content) / 2, story_content, nav_content],
+        [1, story_chrome, 0, story_chrome, story_content, story_content, 0],  # max/min count "no evidence" as 0
+        [0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+    ]
+    np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_cross_fitting_hides_a_page_from_its_own_evidence():
+    # "solo" appears on one page only: out of fold it is unknown, so its blocks get no evidence from it
+    tokens = pd.Series(["solo"] * 5 + ["nav"] * 10)
+    labels = np.array(["chrome"] * 5 + ["chrome"] * 5 + ["content"] * 5)
+    pages = pd.Series(["a"] * 5 + ["b"] * 5 + ["c"] * 5)
+    evidence = TokenEvidence(smoothing=1)
+    crossed = evidence.fit_transform(tokens, labels, pages)
+    plain = evidence.transform(tokens)
+    chrome_max = evidence.names("x").index("x_chrome_max")
+    assert (plain[:5, chrome_max] > 0).all()  # with every page: solo is always chrome
+    assert (crossed[:5, chrome_max] == 0).all()  # without page a: solo was never seen
+    assert (crossed[5:, 0] == 1).all()  # nav is known from the other pages
+
+
+def test_one_page_is_encoded_with_its_own_tables():
+    evidence = TokenEvidence()
+    crossed = evidence.fit_transform(TOKENS, LABELS, pd.Series(["only"] * 10))
+    np.testing.assert_array_equal(crossed, evidence.transform(TOKENS))
+
+
+def test_no_frequent_token_gives_zero_evidence():
+    evidence = TokenEvidence().fit(pd.Series(["", "a", "rare"]), np.array(["content", "chrome", "content"]))
+    assert (evidence.transform(pd.Series(["rare", ""])) == 0).all()
+
+
+@pytest.mark.parametrize("smoothing", [0.5, 5, 50])
+def test_more_smoothing_pulls_ratios_toward_zero(smoothing):
+    weak = TokenEvidence(smoothing=smoothing * 10).fit(TOKENS, LABELS).ratios_
+    strong = TokenEvidence(smoothing=smoothing).fit(TOKENS, LABELS).ratios_
+    assert (np.abs(weak) < np.abs(strong)).all()

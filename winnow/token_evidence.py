@@ -1,0 +1,89 @@
+"""What a block's class/id tokens say about its label, learned from labeled blocks (target encoding).
+
+Each token's label shares over the training blocks, pulled toward the overall shares by `smoothing`
+pseudo-blocks, become log-ratios ("sidebar" blocks are chrome 3x more often than blocks are). A block
+gets, per label, the mean of its tokens' ratios and the strongest for and against, plus how many known
+tokens it has. A handful of columns instead of one per token: the boosting fits about 3x faster and
+hears every token seen on 5+ blocks, not only the most frequent (docs/DESIGN.md).
+
+On the training blocks themselves the ratios are cross-fitted, as scikit-learn's TargetEncoder does:
+each page's blocks are encoded with tables learned from the other folds' pages, so a token seen on one
+page only does not hand the model that page's labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
+
+STATISTICS = ("mean", "max", "min")
+FOLDS = 5
+
+
+class TokenEvidence:
+    """Class/id token strings of blocks -> per-label evidence columns.
+
+    max_tokens: how many tokens (most frequent, each on 5+ blocks) get a ratio.
+    smoothing: pseudo-blocks at the overall label shares added to every token's counts.
+    """
+
+    def __init__(self, max_tokens: int = 5000, smoothing: float = 5.0):
+        self.max_tokens = max_tokens
+        self.smoothing = smoothing
+
+    def fit(self, tokens: pd.Series, labels: np.ndarray) -> TokenEvidence:
+        self.classes_ = np.unique(labels)
+        self.vocabulary_ = CountVectorizer(binary=True, max_features=self.max_tokens, min_df=5,
+                                           token_pattern=r"[a-z]{2,}", dtype=np.float32)
+        try:
+            self.vocabulary_.fit(tokens)
+        except ValueError:  # no token occurs often enough (e.g. only text pages)
+            self.vocabulary_.fit(["none"] * 5)
+        self.ratios_ = self._ratios(self._matrix(tokens), labels)
+        return self
+
+    def fit_transform(self, tokens: pd.Series, labels: np.ndarray, pages: pd.Series) -> np.ndarray:
+        """Fit on all blocks; encode each fold of pages with the ratios of the other folds."""
+        self.fit(tokens, labels)
+        fold = pd.factorize(pages)[0] % FOLDS
+        if fold.max() == 0:  # one page: nothing to hold out
+            return self.transform(tokens)
+        matrix = self._matrix(tokens)
+        out = np.empty((len(tokens), 1 + len(STATISTICS) * len(self.classes_)), np.float32)
+        for f in range(FOLDS):
+            rows = fold == f
+            if rows.any():
+                out[rows] = self._encode(matrix[rows], self._ratios(matrix[~rows], labels[~rows]))
+        return out
+
+    def transform(self, tokens: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(tokens)  # a page's blocks share few class strings: encode each once
+        return self._encode(self.vocabulary_.transform(uniques).tocsr(), self.ratios_)[codes]
+
+    def names(self, prefix: str) -> list[str]:
+        return [f"{prefix}_tokens"] + [f"{prefix}_{label}_{stat}" for label in self.classes_ for stat in STATISTICS]
+
+    def _matrix(self, tokens: pd.Series) -> sparse.csr_matrix:
+        codes, uniques = pd.factorize(tokens)
+        return self.vocabulary_.transform(uniques).tocsr()[codes]
+
+    def _ratios(self, matrix: sparse.csr_matrix, labels: np.ndarray) -> np.ndarray:
+        """tokens x labels: log of (smoothed share of the label among the token's blocks / overall share)."""
+        onehot = (np.asarray(labels)[:, None] == self.classes_[None, :]).astype(np.float32)
+        prior = np.maximum(onehot.mean(axis=0, keepdims=True), 1e-6)
+        counts = np.asarray(matrix.T @ onehot)
+        shares = (counts + self.smoothing * prior) / (counts.sum(axis=1, keepdims=True) + self.smoothing)
+        return np.log(shares / prior).astype(np.float32)
+
+    @staticmethod
+    def _encode(matrix: sparse.csr_matrix, ratios: np.ndarray) -> np.ndarray:
+        known = np.asarray(matrix.sum(axis=1)).ravel()
+        columns = [known]
+        for label in range(ratios.shape[1]):
+            evidence = matrix.multiply(ratios[:, label][None, :]).tocsr()
+            # max/min count a row's implicit zeros: the strongest evidence for (>= 0) and against (<= 0)
+            columns += [np.asarray(evidence.sum(axis=1)).ravel() / np.maximum(known, 1),
+                        evidence.max(axis=1).toarray().ravel(), evidence.min(axis=1).toarray().ravel()]
+        return np.column_stack(columns).astype(np.float32)
