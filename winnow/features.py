@@ -190,6 +190,12 @@ def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=blocks.index).astype("float32")
 
 
+def _labels(blocks: pd.DataFrame, y) -> np.ndarray:
+    if y is None and "label" not in blocks:
+        raise ValueError("BlockFeatures learns from labeled blocks: pass y or a 'label' column")
+    return np.asarray(blocks["label"] if y is None else y).astype(str)
+
+
 class BlockFeatures(TransformerMixin, BaseEstimator):
     """Blocks table -> dense float32 feature matrix.
 
@@ -205,25 +211,24 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         self.threads = threads
 
     def fit(self, blocks: pd.DataFrame, y=None):
-        self._fit_evidence(blocks, y)
+        labels = _labels(blocks, y)
+        self.near_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["classid"], labels)
+        self.far_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["ancestor_classid"], labels)
+        self._name_features()
         return self
 
     def fit_transform(self, blocks: pd.DataFrame, y=None, **fit_params) -> np.ndarray:
         """Fit, and the training blocks' features with their token evidence cross-fitted (token_evidence.py)."""
-        labels = self._fit_evidence(blocks, y)
+        labels = _labels(blocks, y)
+        self.near_tokens_, self.far_tokens_ = TokenEvidence(self.max_class_tokens), TokenEvidence(self.max_class_tokens)
         near = self.near_tokens_.fit_transform(blocks["classid"], labels, blocks["page"])
         far = self.far_tokens_.fit_transform(blocks["ancestor_classid"], labels, blocks["page"])
+        self._name_features()
         return self._matrix(self._numbers(blocks), near, far)
 
-    def _fit_evidence(self, blocks: pd.DataFrame, y) -> np.ndarray:
-        if y is None and "label" not in blocks:
-            raise ValueError("BlockFeatures learns from labeled blocks: pass y or a 'label' column")
-        labels = np.asarray(blocks["label"] if y is None else y).astype(str)
-        self.near_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["classid"], labels)
-        self.far_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["ancestor_classid"], labels)
+    def _name_features(self) -> None:
         self.feature_names_out_ = np.array(self._numeric_names() + self.near_tokens_.names("near")
                                            + self.far_tokens_.names("far"))
-        return labels
 
     def _numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         blocks = blocks.reset_index(drop=True)
