@@ -521,3 +521,16 @@ def test_stamp_distances_avatars_and_bracketed_comment_headers():
     # Stamps: the avatar (line 4) and the time of line 7; nothing before line 4 or after line 7.
     assert threads["since_stamp"].tolist() == [STAMP_REACH] * 4 + [0, 1, 2, 0, 1, 2]
     assert threads["until_stamp"].tolist() == [4, 3, 2, 1, 0, 2, 1, 0] + [STAMP_REACH] * 2
+
+
+def test_comment_weight_makes_comments_count_more(monkeypatch):
+    from winnow.train.fit import fit_pipeline
+
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    blocks = _text_blocks("blog_post.txt", labeled=False)
+    comment_share = []
+    for weight in (1.0, 5.0):
+        pipeline, _ = fit_pipeline([str(TEXT_PAGES)], [], None, {"max_iter": 10, "comment_weight": weight},
+                                   log=lambda message: None)
+        comment_share.append(WinnowModel(pipeline).label_blocks(blocks)["proba_comment"].mean())
+    assert comment_share[1] > comment_share[0]

@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sklearn.pipeline import Pipeline
@@ -20,8 +21,9 @@ from winnow.train.datasets import COMMENT_LABELED, LICENSES
 PRESETS = {
     "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval"], "test": ["dragnet:test"],
                 "text": ["dragnet:train@text", "wcxb-dev@text"], "text_test": ["dragnet:test@text"],
-                # The text model: smaller boosting (a third of the fitting time) with line-rhythm windows.
-                "text_params": {"max_iter": 100, "learning_rate": 0.2, "max_leaf_nodes": 31}},
+                # The text model: smaller boosting (a third of the fitting time); comment blocks count three
+                # times, since without markup the model missed comments far more than it invented them.
+                "text_params": {"max_iter": 100, "learning_rate": 0.2, "max_leaf_nodes": 31, "comment_weight": 3.0}},
 }
 
 
@@ -103,7 +105,11 @@ def dataset_summary(blocks: pd.DataFrame, pages: pd.DataFrame) -> list[dict]:
 
 def fit_pipeline(specs: list[str], test_specs: list[str], datasets_dir: Path | None, params: dict,
                  log=print) -> tuple[Pipeline, dict]:
-    """Fit one pipeline on the dataset specs; return it with its part of the model card."""
+    """Fit one pipeline on the dataset specs; return it with its part of the model card.
+
+    `params` go to `make_pipeline`, except `comment_weight`: how much each comment block counts in the
+    fit, relative to the other labels' blocks.
+    """
     started = time.perf_counter()
     blocks, pages = load_corpus(specs, datasets_dir)
     check_training_data(blocks)
@@ -112,7 +118,9 @@ def fit_pipeline(specs: list[str], test_specs: list[str], datasets_dir: Path | N
     warn_low_coverage(pages, log)
     blocks = drop_unlabeled_comments(blocks, log=log)
     log(f"fitting on {', '.join(specs)}: {len(pages):,} pages, {len(blocks):,} blocks")
-    pipeline = make_pipeline(**params).fit(blocks, blocks["label"])
+    params = dict(params)
+    weights = np.where(blocks["label"] == "comment", params.pop("comment_weight", 1.0), 1.0)
+    pipeline = make_pipeline(**params).fit(blocks, blocks["label"], classifier__sample_weight=weights)
     features = pipeline.named_steps["features"].get_feature_names_out()
     card = {
         "training_data": {"specs": specs, "datasets": dataset_summary(blocks, pages)},
