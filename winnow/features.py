@@ -21,6 +21,7 @@ from winnow.stopwords import STOPWORDS
 from winnow.textstats import CharClasses, Joined, one_line
 from winnow.token_evidence import TokenEvidence
 
+MAX_CLASS_TOKENS = 5000  # class/id tokens per scope that get label evidence
 FEATURES_VERSION = 4  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
@@ -205,7 +206,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     threads: add wide windows over line rhythms (thread_features): they find comment threads.
     """
 
-    def __init__(self, max_class_tokens: int = 5000, context: int = 2, threads: bool = True):
+    def __init__(self, max_class_tokens: int = MAX_CLASS_TOKENS, context: int = 2, threads: bool = True):
         self.max_class_tokens = max_class_tokens
         self.context = context
         self.threads = threads

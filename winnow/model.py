@@ -23,7 +23,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
-from winnow.features import FEATURES_VERSION, BlockFeatures
+from winnow.features import FEATURES_VERSION, MAX_CLASS_TOKENS, BlockFeatures
 from winnow.pages import Page, as_page
 from winnow.segment import LABELS, segment
 
@@ -46,7 +46,7 @@ MAX_ITER, LEARNING_RATE, MAX_LEAF_NODES = 200, 0.1, 63
 
 
 def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES,
-                  max_class_tokens: int = 5000, context: int = 2, threads: bool = True,
+                  max_class_tokens: int = MAX_CLASS_TOKENS, context: int = 2, threads: bool = True,
                   random_state: int = 0) -> Pipeline:
     classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
                                                 max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,

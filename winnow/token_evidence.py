@@ -34,23 +34,15 @@ class TokenEvidence:
         self.smoothing = smoothing
 
     def fit(self, tokens: pd.Series, labels: np.ndarray) -> TokenEvidence:
-        self.classes_ = np.unique(labels)
-        self.vocabulary_ = CountVectorizer(binary=True, max_features=self.max_tokens, min_df=5,
-                                           token_pattern=r"[a-z]{2,}", dtype=np.float32)
-        try:
-            self.vocabulary_.fit(tokens)
-        except ValueError:  # no token occurs often enough (e.g. only text pages)
-            self.vocabulary_.fit(["none"] * 5)
-        self.ratios_ = self._ratios(self._matrix(tokens), labels)
+        self._fit(tokens, labels)
         return self
 
     def fit_transform(self, tokens: pd.Series, labels: np.ndarray, pages: pd.Series) -> np.ndarray:
         """Fit on all blocks; encode each fold of pages with the ratios of the other folds."""
-        self.fit(tokens, labels)
+        matrix = self._fit(tokens, labels)
         fold = pd.factorize(pages)[0] % FOLDS
         if fold.max() == 0:  # one page: nothing to hold out
-            return self.transform(tokens)
-        matrix = self._matrix(tokens)
+            return self._encode(matrix, self.ratios_)
         out = np.empty((len(tokens), 1 + len(STATISTICS) * len(self.classes_)), np.float32)
         for f in range(FOLDS):
             rows = fold == f
@@ -64,6 +56,19 @@ class TokenEvidence:
 
     def names(self, prefix: str) -> list[str]:
         return [f"{prefix}_tokens"] + [f"{prefix}_{label}_{stat}" for label in self.classes_ for stat in STATISTICS]
+
+    def _fit(self, tokens: pd.Series, labels: np.ndarray) -> sparse.csr_matrix:
+        """Learn the vocabulary and the ratios; return the blocks' token matrix."""
+        self.classes_ = np.unique(labels)
+        self.vocabulary_ = CountVectorizer(binary=True, max_features=self.max_tokens, min_df=5,
+                                           token_pattern=r"[a-z]{2,}", dtype=np.float32)
+        try:
+            self.vocabulary_.fit(tokens)
+        except ValueError:  # no token occurs often enough (e.g. only text pages)
+            self.vocabulary_.fit(["none"] * 5)
+        matrix = self._matrix(tokens)
+        self.ratios_ = self._ratios(matrix, labels)
+        return matrix
 
     def _matrix(self, tokens: pd.Series) -> sparse.csr_matrix:
         codes, uniques = pd.factorize(tokens)

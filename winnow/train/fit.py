@@ -12,6 +12,7 @@ import pandas as pd
 
 from sklearn.pipeline import Pipeline
 
+from winnow.features import MAX_CLASS_TOKENS
 from winnow.model import LEARNING_RATE, MAX_ITER, MAX_LEAF_NODES, WinnowModel, library_versions, make_pipeline
 from winnow.segment import LABELS
 from winnow.train.corpus import load_corpus
@@ -143,7 +144,7 @@ def _metrics(model: WinnowModel, test_specs: list[str], datasets_dir: Path | Non
 
 def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: Path | None = None,
           text_specs: list[str] | None = None, text_test_specs: list[str] | None = None,
-          max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES, max_class_tokens: int = 5000,
+          max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES, max_class_tokens: int = MAX_CLASS_TOKENS,
           context: int = 2, text_params: dict | None = None, log=print) -> WinnowModel:
     """Fit a model on the dataset specs, and a text model on `text_specs` (e.g. "dragnet:train@text").
 
