@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from winnow.features import BlockFeatures
+from winnow.features import WORD_CHARS, BlockFeatures
 from winnow.pages import Page
 from winnow.segment import segment
 
@@ -116,6 +116,18 @@ def test_class_tokens_lend_their_label_evidence(fitted, matrix, blocks):
     assert (matrix.loc[wrapper, "far_tokens"] >= 1).all()  # 6 blocks, class of a grandparent
 
 
+def test_first_words_lend_their_label_evidence(fitted, matrix, blocks):
+    side_note = blocks["text"].str.startswith("Side note")
+    assert side_note.sum() == 6  # the sidebar blocks: chrome
+    assert (matrix.loc[side_note, "words_tokens"] == 3).all()  # side, note, number
+    assert (matrix.loc[side_note, "words_chrome_max"] > 0).all()
+    assert (matrix.loc[~side_note, "words_chrome_max"] == 0).all()  # their known words were never chrome
+    late = "x" * WORD_CHARS + " side note"  # the same words after the first WORD_CHARS characters do not count
+    page = segment(Page("late", f"<html><body><p>side note</p><p>{late}</p></body></html>", "html"))
+    known = pd.DataFrame(fitted.transform(page), columns=fitted.get_feature_names_out())["words_tokens"]
+    assert known.tolist() == [2, 0]
+
+
 def test_training_blocks_get_cross_fitted_evidence(blocks):
     # fit_transform encodes each page's blocks with what the other pages' blocks taught
     features = BlockFeatures()
@@ -126,7 +138,7 @@ def test_training_blocks_get_cross_fitted_evidence(blocks):
     sidebar = (blocks["classid"].str.split().apply(lambda tokens: "sidebar" in tokens)).to_numpy()
     assert (crossed[sidebar, column] > 0).all()  # other pages' sidebars are chrome too
     assert (crossed[sidebar, column] < plain[sidebar, column]).all()  # without the page's own blocks: weaker
-    numeric = [i for i, name in enumerate(names) if not name.startswith(("near_", "far_"))]
+    numeric = [i for i, name in enumerate(names) if not name.startswith(("near_", "far_", "words_"))]
     assert (crossed[:, numeric] == plain[:, numeric]).all()
 
 

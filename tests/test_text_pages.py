@@ -534,3 +534,12 @@ def test_comment_weight_makes_comments_count_more(monkeypatch):
                                    log=lambda message: None)
         comment_share.append(WinnowModel(pipeline).label_blocks(blocks)["proba_comment"].mean())
     assert comment_share[1] > comment_share[0]
+
+
+def test_block_weights_multiply_comment_and_dataset_weights():
+    from winnow.train.fit import block_weights
+
+    blocks = pd.DataFrame({"label": ["content", "comment", "chrome", "comment"],
+                           "dataset": ["dragnet", "dragnet", "wcxb-dev", "wcxb-dev"]})
+    assert block_weights(blocks).tolist() == [1, 1, 1, 1]
+    assert block_weights(blocks, 3.0, {"wcxb-dev": 0.5}).tolist() == [1, 3, 0.5, 1.5]

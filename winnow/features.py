@@ -1,7 +1,8 @@
 """Block features as a scikit-learn transformer over the blocks table.
 
 Four kinds, all computed column-wise over whole tables (no per-block Python loops):
-  text     counts and ratios of the block's own text, cue patterns (dates, "3 hours ago", "Reply")
+  text     counts and ratios of the block's own text, cue patterns (dates, "3 hours ago", "Reply"),
+           what its first words say (learned label evidence, token_evidence.py)
   DOM      tag, depth, tag-path tokens, what the class/id tokens of the block and its ancestors say
   context  the text numbers of the blocks up to `context` places before and after, and where the
            block stands in its page (position, distance to the densest block, repeated text)
@@ -19,10 +20,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from winnow.stopwords import STOPWORDS
 from winnow.textstats import CharClasses, Joined, one_line
-from winnow.token_evidence import TokenEvidence
+from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
-MAX_CLASS_TOKENS = 5000  # class/id tokens per scope that get label evidence
-FEATURES_VERSION = 4  # bump when features change: models fitted on other features cannot be used
+MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
+WORD_CHARS = 100  # the words of a block's text that lend their evidence are those in its first characters
+FEATURES_VERSION = 5  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
@@ -200,8 +202,9 @@ def _labels(blocks: pd.DataFrame, y) -> np.ndarray:
 class BlockFeatures(TransformerMixin, BaseEstimator):
     """Blocks table -> dense float32 feature matrix.
 
-    max_class_tokens: how many class/id tokens (most frequent in training) lend their label evidence,
-        for the block's own element and parent, and again for the further ancestors (token_evidence.py).
+    max_class_tokens: how many tokens (most frequent in training) lend their label evidence, in each
+        scope: class/id tokens of the block's own element and parent, those of the further ancestors,
+        and the words at the start of its text (token_evidence.py).
     context: how many neighbouring blocks on each side lend their numbers.
     threads: add wide windows over line rhythms (thread_features): they find comment threads.
     """
@@ -213,23 +216,31 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, blocks: pd.DataFrame, y=None):
         labels = _labels(blocks, y)
-        self.near_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["classid"], labels)
-        self.far_tokens_ = TokenEvidence(self.max_class_tokens).fit(blocks["ancestor_classid"], labels)
+        for name, strings, pattern in self._token_scopes(blocks):
+            setattr(self, name, TokenEvidence(self.max_class_tokens, token_pattern=pattern).fit(strings, labels))
         self._name_features()
         return self
 
     def fit_transform(self, blocks: pd.DataFrame, y=None, **fit_params) -> np.ndarray:
         """Fit, and the training blocks' features with their token evidence cross-fitted (token_evidence.py)."""
         labels = _labels(blocks, y)
-        self.near_tokens_, self.far_tokens_ = TokenEvidence(self.max_class_tokens), TokenEvidence(self.max_class_tokens)
-        near = self.near_tokens_.fit_transform(blocks["classid"], labels, blocks["page"])
-        far = self.far_tokens_.fit_transform(blocks["ancestor_classid"], labels, blocks["page"])
+        evidence = []
+        for name, strings, pattern in self._token_scopes(blocks):
+            setattr(self, name, TokenEvidence(self.max_class_tokens, token_pattern=pattern))
+            evidence.append(getattr(self, name).fit_transform(strings, labels, blocks["page"]))
         self._name_features()
-        return self._matrix(self._numbers(blocks), near, far)
+        return self._matrix(self._numbers(blocks), *evidence)
+
+    @staticmethod
+    def _token_scopes(blocks: pd.DataFrame) -> list[tuple[str, pd.Series, str]]:
+        """(attribute, token strings, token pattern) of each kind of token evidence."""
+        return [("near_tokens_", blocks["classid"], CLASS_TOKEN), ("far_tokens_", blocks["ancestor_classid"], CLASS_TOKEN),
+                # The first words say most ("reply", "share this", "posted in"); the whole text costs more.
+                ("words_", blocks["text"].str.slice(0, WORD_CHARS), WORD)]
 
     def _name_features(self) -> None:
         self.feature_names_out_ = np.array(self._numeric_names() + self.near_tokens_.names("near")
-                                           + self.far_tokens_.names("far"))
+                                           + self.far_tokens_.names("far") + self.words_.names("words"))
 
     def _numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         blocks = blocks.reset_index(drop=True)
@@ -247,8 +258,8 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         return list(self._numbers(example).columns)
 
     def transform(self, blocks: pd.DataFrame) -> np.ndarray:
-        return self._matrix(self._numbers(blocks), self.near_tokens_.transform(blocks["classid"]),
-                            self.far_tokens_.transform(blocks["ancestor_classid"]))
+        return self._matrix(self._numbers(blocks), *(getattr(self, name).transform(strings)
+                                                     for name, strings, _ in self._token_scopes(blocks)))
 
     @staticmethod
     def _matrix(numbers: pd.DataFrame, *parts: np.ndarray) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""What a block's class/id tokens say about its label, learned from labeled blocks (target encoding).
+"""What a block's tokens say about its label, learned from labeled blocks (target encoding).
+
+The tokens are the class/id names of a block's element and its ancestors, or the first words of its
+text ("reply", "share", "thanks"): the one lexical signal a plain-text page has.
 
 Each token's label shares over the training blocks, pulled toward the overall shares by `smoothing`
 pseudo-blocks, become log-ratios ("sidebar" blocks are chrome 3x more often than blocks are). A block
@@ -22,16 +25,22 @@ STATISTICS = ("mean", "max", "min")
 FOLDS = 5
 
 
+CLASS_TOKEN = r"[a-z]{2,}"
+WORD = r"[^\W\d_]{2,}"  # letters of any script
+
+
 class TokenEvidence:
-    """Class/id token strings of blocks -> per-label evidence columns.
+    """Token strings of blocks -> per-label evidence columns.
 
     max_tokens: how many tokens (most frequent, each on 5+ blocks) get a ratio.
     smoothing: pseudo-blocks at the overall label shares added to every token's counts.
+    token_pattern: what a token is (regex over the lowercased string).
     """
 
-    def __init__(self, max_tokens: int = 5000, smoothing: float = 5.0):
+    def __init__(self, max_tokens: int = 5000, smoothing: float = 5.0, token_pattern: str = CLASS_TOKEN):
         self.max_tokens = max_tokens
         self.smoothing = smoothing
+        self.token_pattern = token_pattern
 
     def fit(self, tokens: pd.Series, labels: np.ndarray) -> TokenEvidence:
         self._fit(tokens, labels)
@@ -61,7 +70,7 @@ class TokenEvidence:
         """Learn the vocabulary and the ratios; return the blocks' token matrix."""
         self.classes_ = np.unique(labels)
         self.vocabulary_ = CountVectorizer(binary=True, max_features=self.max_tokens, min_df=5,
-                                           token_pattern=r"[a-z]{2,}", dtype=np.float32)
+                                           token_pattern=self.token_pattern, dtype=np.float32)
         try:
             self.vocabulary_.fit(tokens)
         except ValueError:  # no token occurs often enough (e.g. only text pages)
