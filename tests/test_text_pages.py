@@ -543,3 +543,17 @@ def test_block_weights_multiply_comment_and_dataset_weights():
                            "dataset": ["dragnet", "dragnet", "wcxb-dev", "wcxb-dev"]})
     assert block_weights(blocks).tolist() == [1, 1, 1, 1]
     assert block_weights(blocks, 3.0, {"wcxb-dev": 0.5}).tolist() == [1, 3, 0.5, 1.5]
+
+
+def test_ordinal_dates_stamp_comments_and_spelled_out_counts_head_them():
+    from winnow.features import STAMP_REACH, text_features, thread_features
+
+    lines = ["A paragraph of the article.", "One comment Add your comment", "Luke, on November 7th, 2012",
+             "Great work.", "Posted 7th Nov 2012", "8 appreciated comments on “New work”", "Comments policy: be kind"]
+    blocks = segment(Page("thread.txt", "\n".join(lines), "text"))
+    numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
+    threads = thread_features(blocks, numbers)
+    assert (numbers["date"] > 0).tolist() == [False, False, True, False, True, False, False]
+    assert threads["comment_header"].tolist() == [0, 1, 0, 0, 0, 1, 1]
+    assert threads["since_stamp"].tolist() == [STAMP_REACH, STAMP_REACH, 0, 1, 0, 1, 2]
+

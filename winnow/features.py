@@ -24,12 +24,15 @@ from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
 WORD_CHARS = 100  # the words of a block's text that lend their evidence are those in its first characters
-FEATURES_VERSION = 5  # bump when features change: models fitted on other features cannot be used
+FEATURES_VERSION = 6  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
 CUES = {
-    "date": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d\d-\d\d\b",
+    # "Nov. 7", "November 7th", "7th November", "11/07/2012", "2012-11-07"
+    "date": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?\b"
+            r"|\b\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+            r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d\d-\d\d\b",
     # No \b before the number: renderers glue fields ("Source3 days ago").
     "ago": r"(?:\d+|\ban?|\bone)\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?"
            r"|y|yrs?|years?)\s+ago\b|\byesterday\b|\bjust now\b",
@@ -144,22 +147,24 @@ def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd
     return pd.DataFrame(columns, index=numbers.index).fillna(-1).astype("float32")
 
 
-_COMMENT_HEADER = (r"^[\s{(\[]*(?:\d+\s+)?(?:comments?|responses?|replies|reader comments|discussion|add a comment"
+# "Comments", "{ 12 comments }", "One comment", "8 appreciated comments on ..."
+_COMMENT_HEADER = (r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z]+\s+)?)?"
+                   r"(?:comments?|responses?|replies|reader comments|discussion|add a comment"
                    r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
-RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar"]
+RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar", "date"]
 STAMP_REACH = 20  # lines; farther from a time stamp counts as far
 
 
 def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     """Wide windows over line rhythms: what finds comment threads and link lists without a DOM.
 
-    The share of lines with a relative time, a comment word, a counter, a bullet, an avatar or few words in
-    windows of 7 and 21 lines; whether a comment header ("Comments", "{ 12 comments }", ...) came earlier in
+    The share of lines with a relative time, a date, a comment word, a counter, a bullet, an avatar or few
+    words in windows of 7 and 21 lines; whether a comment header ("Comments", "{ 12 comments }", ...) came earlier in
     the page, and how far back; the share of the page's "ago" lines still to come; how many lines back the
-    last time stamp or avatar was, and how many lines ahead the next.
+    last stamp (time, date or avatar) was, and how many lines ahead the next.
     """
     page = blocks["page"]
-    rhythm = numbers[["ago", "comment_cue", "counter", "bullet", "time", "avatar"]].clip(upper=1).assign(
+    rhythm = numbers[["ago", "comment_cue", "counter", "bullet", "time", "avatar", "date"]].clip(upper=1).assign(
         short=(numbers["words"] <= 4).astype("float32"))
     columns = {}
     for window in (7, 21):
@@ -175,8 +180,9 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     columns["since_comment_header"] = ((position - first_header) / size).fillna(-1)
     ago = rhythm["ago"].groupby(page, sort=False)
     columns["ago_still_to_come"] = (ago.transform("sum") - ago.cumsum()) / ago.transform("sum").clip(lower=1)
-    # A comment is a stamp line ("jane 3 days ago", "May 2, 2012 at 7:21 pm", an avatar) and lines after it.
-    stamped = position.where((rhythm["ago"] > 0) | (rhythm["time"] > 0) | (rhythm["avatar"] > 0))
+    # A comment is a stamp line ("jane 3 days ago", "May 2, 2012 at 7:21 pm", "Luke, on November 7th, 2012",
+    # an avatar) and lines after it.
+    stamped = position.where((rhythm[["ago", "time", "avatar", "date"]] > 0).any(axis=1))
     columns["since_stamp"] = (position - stamped.groupby(page).ffill()).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
     columns["until_stamp"] = (stamped.groupby(page).bfill() - position).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
     return pd.DataFrame(columns, index=blocks.index).fillna(0).astype("float32")
