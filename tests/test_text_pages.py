@@ -556,4 +556,3 @@ def test_ordinal_dates_stamp_comments_and_spelled_out_counts_head_them():
     assert (numbers["date"] > 0).tolist() == [False, False, True, False, True, False, False]
     assert threads["comment_header"].tolist() == [0, 1, 0, 0, 0, 1, 1]
     assert threads["since_stamp"].tolist() == [STAMP_REACH, STAMP_REACH, 0, 1, 0, 1, 2]
-
