@@ -212,6 +212,14 @@ def test_iter_page_paths_recursive_sorted_and_filtered(tmp_path):
     assert len(expected) == 7
 
 
+def test_an_empty_path_is_kept_to_fail_not_read_as_the_current_directory(tmp_path, monkeypatch):
+    (tmp_path / "page.html").write_text("<p>x</p>")
+    monkeypatch.chdir(tmp_path)
+    assert iter_page_paths([""]) == [""]  # Path("") is "."; the batch reports it as a failure
+    with pytest.raises(PageError):
+        read_page("")
+
+
 def test_iter_page_paths_keeps_input_order_files_and_stdin(tmp_path):
     folder = tmp_path / "d"
     folder.mkdir()

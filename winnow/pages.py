@@ -159,7 +159,7 @@ def iter_page_paths(inputs: list[str]) -> list[str]:
     paths: list[str] = []
     for item in inputs:
         path = Path(item)
-        if item == "-" or not path.is_dir():
+        if item in ("-", "") or not path.is_dir():  # Path("") is ".": an empty name must not crawl the cwd
             paths.append(item)
             continue
         paths.extend(_walk_directory(path))
