@@ -28,10 +28,11 @@ FEATURES_VERSION = 6  # bump when features change: models fitted on other featur
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 CUES = {
     # "Nov. 7", "November 7th", "7th November", "11/07/2012", "2012-11-07"
-    "date": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?\b"
-            r"|\b\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+    "date": rf"\b{_MONTH}\.? {_DAY}\b|\b{_DAY} {_MONTH}\b"
             r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d\d-\d\d\b",
     # No \b before the number: renderers glue fields ("Source3 days ago").
     "ago": r"(?:\d+|\ban?|\bone)\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?"
@@ -152,7 +153,7 @@ _COMMENT_HEADER = (r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|ei
                    r"(?:comments?|responses?|replies|reader comments|discussion|add a comment"
                    r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
 RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar", "date"]
-STAMP_REACH = 20  # lines; farther from a time stamp counts as far
+STAMP_REACH = 20  # lines; farther from a stamp (time, date, avatar) counts as far
 
 
 def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +165,7 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     last stamp (time, date or avatar) was, and how many lines ahead the next.
     """
     page = blocks["page"]
-    rhythm = numbers[["ago", "comment_cue", "counter", "bullet", "time", "avatar", "date"]].clip(upper=1).assign(
+    rhythm = numbers[[name for name in RHYTHM_FEATURES if name != "short"]].clip(upper=1).assign(
         short=(numbers["words"] <= 4).astype("float32"))
     columns = {}
     for window in (7, 21):

@@ -23,8 +23,6 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 STATISTICS = ("mean", "max", "min")
 FOLDS = 5
-
-
 CLASS_TOKEN = r"[a-z]{2,}"
 WORD = r"[^\W\d_]{2,}"  # letters of any script
 
