@@ -339,10 +339,10 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
     import pandas as pd
     from threadpoolctl import threadpool_limits
 
-    from winnow.model import WinnowModel, make_pipeline
+    from winnow.model import WinnowModel
     from winnow.train.corpus import load_corpus
     from winnow.train.crossval import fold_pages
-    from winnow.train.fit import drop_unlabeled_comments
+    from winnow.train.fit import fit_blocks
 
     blocks, corpus_pages = load_corpus([spec], datasets_dir)
     position = {page.id: n for n, page in enumerate(pages)}
@@ -355,10 +355,9 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
     for n, held_out in enumerate(fold_pages(corpus_pages, k, "domain"), start=1):
         test_ids = set(corpus_pages["page"].iloc[held_out])
         train = pd.concat([blocks[~blocks["page"].isin(test_ids)], added], ignore_index=True)
-        train = drop_unlabeled_comments(train, log=lambda message: None)
         log(f"winnow fold {n}/{k}: fitting on {len(train):,} blocks, extracting {len(test_ids)} pages")
         with threadpool_limits(limits=os.cpu_count()):  # fitting is not what is timed: all cores
-            model = WinnowModel(make_pipeline().fit(train, train["label"]))
+            model = WinnowModel(fit_blocks(train, log=lambda message: None)[0])
         fold = [page for page in pages if page.id in test_ids]
         result = run_winnow(model, fold)
         total.errors.extend(result.errors)

@@ -152,23 +152,17 @@ def _importable(peer) -> bool:
 
 def test_cross_validated_winnow_runs_each_page_once_with_a_model_not_fitted_on_it(compare_peers, native_dir,
                                                                                   monkeypatch, tmp_path):
-    from winnow.model import make_pipeline as real_make_pipeline
     from winnow.train.datasets import iter_dataset
+    from winnow.train.fit import fit_blocks as real_fit_blocks
 
     pages = [gold.page for gold in iter_dataset(str(native_dir))]
     fitted_on: list[set[str]] = []
 
-    def recording_pipeline(**params):
-        pipeline = real_make_pipeline(max_iter=10)
-        fit = pipeline.fit
+    def recording_fit(blocks, **params):
+        fitted_on.append(set(blocks["page"]))
+        return real_fit_blocks(blocks, **{**params, "max_iter": 10})
 
-        def fit_and_record(blocks, labels):
-            fitted_on.append(set(blocks["page"]))
-            return fit(blocks, labels)
-        pipeline.fit = fit_and_record
-        return pipeline
-
-    monkeypatch.setattr("winnow.model.make_pipeline", recording_pipeline)
+    monkeypatch.setattr("winnow.train.fit.fit_blocks", recording_fit)
     extracted: list[set[str]] = []
     real_run = compare_peers.run_winnow
     monkeypatch.setattr(compare_peers, "run_winnow", lambda model, fold: extracted.append({p.id for p in fold})

@@ -291,11 +291,14 @@ def test_text_model_has_a_text_pipeline(text_model, native_dir):
     text_card = text_model.card["text_model"]
     assert text_card["training_data"]["specs"] == [f"{native_dir}@text"]
     assert text_card["training_data"]["datasets"][0]["pages"] == 12
-    # The text pipeline was fitted on text blocks, which have no class/id tokens; the HTML one on HTML blocks.
+    # The text pipeline was fitted on text blocks, which have no markup: it goes without the markup features.
     text_features_step = text_model.text_pipeline.named_steps["features"]
     html_features_step = text_model.pipeline.named_steps["features"]
-    assert list(text_features_step.near_tokens_.vocabulary_.get_feature_names_out()) == ["none"]
+    assert not text_features_step.dom and not hasattr(text_features_step, "near_tokens_")
+    assert not any(name.startswith(("tag=", "in_", "near_", "far_")) for name in text_features_step.get_feature_names_out())
+    assert "words_comment_max" in text_features_step.get_feature_names_out()
     assert "comment" in html_features_step.near_tokens_.vocabulary_.get_feature_names_out()
+    assert text_card["features"]["count"] < html_features_step.get_feature_names_out().size
 
 
 def test_text_blocks_go_to_the_text_pipeline(text_model):

@@ -214,12 +214,22 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         and the words at the start of its text (token_evidence.py).
     context: how many neighbouring blocks on each side lend their numbers.
     threads: add wide windows over line rhythms (thread_features): they find comment threads.
+    dom: add the features of the markup (tags, path, class/id tokens). A model for plain-text pages goes
+        without: there they are the same for every block, and the boosting would still scan them.
+
+    `numbers(blocks)` are the label-free columns; `fit_transform` and `transform` take them precomputed,
+    so that training computes them once over whole pages for the blocks it fits on and those it leaves out.
     """
 
-    def __init__(self, max_class_tokens: int = MAX_CLASS_TOKENS, context: int = 2, threads: bool = True):
+    def __init__(self, max_class_tokens: int = MAX_CLASS_TOKENS, context: int = 2, threads: bool = True,
+                 dom: bool = True):
         self.max_class_tokens = max_class_tokens
         self.context = context
         self.threads = threads
+        self.dom = dom
+
+    def __setstate__(self, state):
+        super().__setstate__({"dom": True, **state})  # saved before `dom` existed: with the markup features
 
     def fit(self, blocks: pd.DataFrame, y=None):
         labels = _labels(blocks, y)
@@ -228,7 +238,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         self._name_features()
         return self
 
-    def fit_transform(self, blocks: pd.DataFrame, y=None, **fit_params) -> np.ndarray:
+    def fit_transform(self, blocks: pd.DataFrame, y=None, numbers: pd.DataFrame | None = None) -> np.ndarray:
         """Fit, and the training blocks' features with their token evidence cross-fitted (token_evidence.py)."""
         labels = _labels(blocks, y)
         evidence = []
@@ -236,37 +246,39 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
             setattr(self, name, TokenEvidence(self.max_class_tokens, token_pattern=pattern))
             evidence.append(getattr(self, name).fit_transform(strings, labels, blocks["page"]))
         self._name_features()
-        return self._matrix(self._numbers(blocks), *evidence)
+        return self._matrix(self.numbers(blocks) if numbers is None else numbers, *evidence)
 
-    @staticmethod
-    def _token_scopes(blocks: pd.DataFrame) -> list[tuple[str, pd.Series, str]]:
+    def _token_scopes(self, blocks: pd.DataFrame) -> list[tuple[str, pd.Series, str]]:
         """(attribute, token strings, token pattern) of each kind of token evidence."""
-        return [("near_tokens_", blocks["classid"], CLASS_TOKEN), ("far_tokens_", blocks["ancestor_classid"], CLASS_TOKEN),
-                # The first words say most ("reply", "share this", "posted in"); the whole text costs more.
-                ("words_", blocks["text"].str.slice(0, WORD_CHARS), WORD)]
+        # The first words say most ("reply", "share this", "posted in"); the whole text costs more.
+        scopes = [("words_", blocks["text"].str.slice(0, WORD_CHARS), WORD)]
+        if self.dom:
+            scopes = [("near_tokens_", blocks["classid"], CLASS_TOKEN),
+                      ("far_tokens_", blocks["ancestor_classid"], CLASS_TOKEN), *scopes]
+        return scopes
 
     def _name_features(self) -> None:
-        self.feature_names_out_ = np.array(self._numeric_names() + self.near_tokens_.names("near")
-                                           + self.far_tokens_.names("far") + self.words_.names("words"))
+        prefixes = {"near_tokens_": "near", "far_tokens_": "far", "words_": "words"}
+        example = pd.DataFrame({"page": ["p"], "text": ["x"], "link_chars": [0], "tag": ["p"], "path": ["p"],
+                                "depth": [1], "indent": [0], "classid": [""], "ancestor_classid": [""]})
+        self.feature_names_out_ = np.array(list(self.numbers(example).columns) + [
+            name for attribute, _, _ in self._token_scopes(example)
+            for name in getattr(self, attribute).names(prefixes[attribute])])
 
-    def _numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
+    def numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
+        """The columns that need no labels, computed page by page: whole pages give them their meaning."""
         blocks = blocks.reset_index(drop=True)
         numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
-        parts = [numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context),
-                 dom_features(blocks)]
+        parts = [numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context)]
+        if self.dom:
+            parts.append(dom_features(blocks))
         if self.threads:
             parts.append(thread_features(blocks, numbers))
         return pd.concat(parts, axis=1)
 
-    def _numeric_names(self) -> list[str]:
-        """Names of the numeric columns, read off a one-block example."""
-        example = pd.DataFrame({"page": ["p"], "text": ["x"], "link_chars": [0], "tag": ["p"], "path": ["p"],
-                                "depth": [1], "indent": [0]})
-        return list(self._numbers(example).columns)
-
-    def transform(self, blocks: pd.DataFrame) -> np.ndarray:
-        return self._matrix(self._numbers(blocks), *(getattr(self, name).transform(strings)
-                                                     for name, strings, _ in self._token_scopes(blocks)))
+    def transform(self, blocks: pd.DataFrame, numbers: pd.DataFrame | None = None) -> np.ndarray:
+        return self._matrix(self.numbers(blocks) if numbers is None else numbers,
+                            *(getattr(self, name).transform(strings) for name, strings, _ in self._token_scopes(blocks)))
 
     @staticmethod
     def _matrix(numbers: pd.DataFrame, *parts: np.ndarray) -> np.ndarray:

@@ -47,11 +47,12 @@ MAX_ITER, LEARNING_RATE, MAX_LEAF_NODES = 200, 0.1, 63
 
 def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES,
                   max_class_tokens: int = MAX_CLASS_TOKENS, context: int = 2, threads: bool = True,
-                  random_state: int = 0) -> Pipeline:
+                  dom: bool = True, random_state: int = 0) -> Pipeline:
     classifier = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate,
                                                 max_leaf_nodes=max_leaf_nodes, l2_regularization=1.0,
                                                 early_stopping=False, random_state=random_state)
-    return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context, threads=threads)),
+    return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context, threads=threads,
+                                                dom=dom)),
                      ("classifier", classifier)])
 
 

@@ -3,7 +3,7 @@
 The pages are split into K folds by group (GroupKFold), so that no site (`domain`: the `group` column of
 load_corpus, the site for wcxb and CleanEval, the page itself for dragnet and native pages) or page
 (`page`) is on both sides of a split. Per fold, a pipeline is fitted on the other folds exactly as
-`winnow train` fits one (drop_unlabeled_comments, then make_pipeline) and the held-out fold is scored
+`winnow train` fits one (fit_blocks) and the held-out fold is scored
 by the evaluate machinery. The report gives every fold's numbers and their mean and standard deviation
 (across folds, ddof=1), and the out-of-fold predictions of all folds scored together (`pooled`).
 """
@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from winnow.model import MAX_ITER, WinnowModel, make_pipeline
+from winnow.model import MAX_ITER, WinnowModel
 from winnow.train.corpus import load_corpus
 from winnow.train.evaluate import score_labeled
-from winnow.train.fit import TrainingError, check_training_data, drop_unlabeled_comments
+from winnow.train.fit import TrainingError, check_training_data, fit_blocks
 from winnow.train.metrics import summarize_token_scores, page_token_scores
 
 GROUP_BY = ("domain", "page")
@@ -69,9 +69,8 @@ def cross_validate(specs: list[str], k: int = 5, group_by: str = "domain", datas
             check_training_data(train_blocks)
         except TrainingError as error:
             raise TrainingError(f"fold {n}: {error}") from None
-        train_blocks = drop_unlabeled_comments(train_blocks, log=log)
         log(f"fold {n}/{k}: fitting on {len(train_blocks):,} blocks, scoring {len(test_pages):,} pages")
-        pipeline = make_pipeline(max_iter=max_iter).fit(train_blocks, train_blocks["label"])
+        pipeline, train_blocks = fit_blocks(train_blocks, log=log, max_iter=max_iter)
         labeled = WinnowModel(pipeline).label_blocks(test_blocks)
         report = score_labeled(labeled, test_pages)
         out_of_fold.append(labeled)
