@@ -559,3 +559,31 @@ def test_ordinal_dates_stamp_comments_and_spelled_out_counts_head_them():
     assert (numbers["date"] > 0).tolist() == [False, False, True, False, True, False, False]
     assert threads["comment_header"].tolist() == [0, 1, 0, 0, 0, 1, 1]
     assert threads["since_stamp"].tolist() == [STAMP_REACH, STAMP_REACH, 0, 1, 0, 1, 2]
+
+
+def test_repeated_line_shapes_mark_thread_fields_and_list_items():
+    from winnow.features import REPEAT_REACH, repeat_features, text_features
+
+    lines = ["Headline", "A long paragraph of the article, with many words in it and then more.",
+             "August 9th, 2012 at 8:38 am", "infamousdx said,", "Which hotels did you stay at?",
+             "August 10th, 2012 at 8:41 am", "Kevin said,", "Agree with all of it.", "1. Al", "2. Subversive"]
+    lines += ["filler line number %d of the page" % n for n in range(REPEAT_REACH)] + ["Bruce said,"]
+    blocks = segment(Page("thread.txt", "\n".join(lines), "text"))
+    repeats = repeat_features(blocks, text_features(blocks["text"], blocks["link_chars"], blocks["indent"]))
+    # the two stamps differ only in their numbers: one shape
+    assert repeats["shape_repeats"].iloc[:10].tolist() == [0, 0, 1, 0, 0, 1, 0, 0, 0, 0]
+    assert repeats["last_word_repeats"].iloc[[3, 6]].tolist() == [1, 1]  # "said,"
+    assert repeats["first_word_repeats"].iloc[[8, 9]].tolist() == [1, 1]  # "0."
+    # the last "said," is more than REPEAT_REACH lines after the others: alone
+    assert repeats["last_word_repeats"].iloc[-1] == 0
+    # long lines have no first or last word key: the paragraph's "A" matches nothing
+    assert repeats["first_word_repeats"].iloc[1] == 0
+
+
+def test_repeats_are_counted_within_a_page():
+    from winnow.features import repeat_features, text_features
+
+    blocks = pd.concat([segment(Page(f"p{n}.txt", "Kevin said,\nA reply of some words.", "text")) for n in (1, 2)],
+                       ignore_index=True)
+    repeats = repeat_features(blocks, text_features(blocks["text"], blocks["link_chars"], blocks["indent"]))
+    assert repeats["last_word_repeats"].tolist() == [0, 0, 0, 0]

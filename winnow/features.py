@@ -24,7 +24,7 @@ from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
 WORD_CHARS = 100  # the words of a block's text that lend their evidence are those in its first characters
-FEATURES_VERSION = 6  # bump when features change: models fitted on other features cannot be used
+FEATURES_VERSION = 7  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
@@ -154,6 +154,34 @@ _COMMENT_HEADER = (r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|ei
                    r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
 RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar", "date"]
 STAMP_REACH = 20  # lines; farther from a stamp (time, date, avatar) counts as far
+REPEAT_REACH = 10  # lines either side in which a line's shape, first or last word is looked for again
+SHORT_LINE_WORDS = 5  # the first and last word of lines this short are their shape ("Kevin said,", "1. Al")
+
+
+def _repeats(page: pd.Series, keys: pd.Series, reach: int = REPEAT_REACH) -> np.ndarray:
+    """How many other blocks within `reach` places in the same page have the same key (an empty key: none)."""
+    position = page.groupby(page, sort=False).cumcount().to_numpy(np.int64)
+    group = pd.factorize(page)[0].astype(np.int64) * (keys.nunique() + 1) + pd.factorize(keys)[0]
+    spot = group * (position.max(initial=0) + 2 * reach + 1) + position  # groups never overlap within reach
+    ordered = np.sort(spot)
+    count = np.searchsorted(ordered, spot + reach, "right") - np.searchsorted(ordered, spot - reach, "left") - 1
+    return np.where(keys.to_numpy() == "", 0, count).astype("float32")
+
+
+def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
+    """Lines whose shape comes back every few lines: the fields of comment threads ("August 9th, 2012 at
+    8:38 am", "Kevin said,") and of link lists ("Source 3 days ago", "1. Al"), which rarely carry a cue.
+
+    A line's shape is its lowercased text with numbers masked; short lines also have their first and last word.
+    """
+    shape = blocks["text"].str.slice(0, 60).str.lower().str.replace(r"\d+", "0", regex=True).str.strip()
+    short = (numbers["words"] <= SHORT_LINE_WORDS).to_numpy()
+    first = pd.Series([line.partition(" ")[0] if is_short else "" for line, is_short in zip(shape, short)])
+    last = pd.Series([line.rpartition(" ")[2] if is_short else "" for line, is_short in zip(shape, short)])
+    page = blocks["page"]
+    return pd.DataFrame({"shape_repeats": _repeats(page, shape.where(numbers["words"] <= 12, "")),
+                         "first_word_repeats": _repeats(page, first), "last_word_repeats": _repeats(page, last)},
+                        index=blocks.index)
 
 
 def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
@@ -273,7 +301,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         if self.dom:
             parts.append(dom_features(blocks))
         if self.threads:
-            parts.append(thread_features(blocks, numbers))
+            parts += [thread_features(blocks, numbers), repeat_features(blocks, numbers)]
         return pd.concat(parts, axis=1)
 
     def transform(self, blocks: pd.DataFrame, numbers: pd.DataFrame | None = None) -> np.ndarray:
