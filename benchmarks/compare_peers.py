@@ -332,8 +332,8 @@ def run_winnow(model, pages: list, chunk_pages: int | None = None) -> Result:
 
 def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add: list[str] = (),
                   log=lambda message: None) -> Result:
-    """winnow on a set it was never trained on: K models, each fitted (as `winnow train` fits, with the
-    default parameters) on the other folds' pages, plus every page of the `add` specs, and run on its
+    """winnow on a set it was never trained on: K models, each fitted (as `winnow train --preset default`
+    fits its HTML model) on the other folds' pages, plus every page of the `add` specs, and run on its
     fold, folds grouped by site (winnow.train.crossval.fold_pages). Times are the sum of the folds'
     extraction times."""
     import pandas as pd
@@ -342,7 +342,7 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
     from winnow.model import WinnowModel
     from winnow.train.corpus import load_corpus
     from winnow.train.crossval import fold_pages
-    from winnow.train.fit import fit_blocks
+    from winnow.train.fit import PRESETS, fit_blocks
 
     blocks, corpus_pages = load_corpus([spec], datasets_dir)
     position = {page.id: n for n, page in enumerate(pages)}
@@ -357,7 +357,8 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
         train = pd.concat([blocks[~blocks["page"].isin(test_ids)], added], ignore_index=True)
         log(f"winnow fold {n}/{k}: fitting on {len(train):,} blocks, extracting {len(test_ids)} pages")
         with threadpool_limits(limits=os.cpu_count()):  # fitting is not what is timed: all cores
-            model = WinnowModel(fit_blocks(train, log=lambda message: None)[0])
+            model = WinnowModel(fit_blocks(train, chrome_share=PRESETS["default"]["chrome_share"],
+                                           log=lambda message: None)[0])
         fold = [page for page in pages if page.id in test_ids]
         result = run_winnow(model, fold)
         total.errors.extend(result.errors)
