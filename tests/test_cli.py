@@ -246,9 +246,18 @@ def test_train_writes_model_and_card(cli_model):
     assert card_path.is_file()
     card = json.loads(card_path.read_text())
     assert card["params"]["max_iter"] == 10
+    assert card["params"]["chrome_share"] == 1.0  # without a preset every chrome block is fitted on
     assert card["labels"] == ["chrome", "comment", "content"]
     assert card["training_data"]["datasets"][0]["pages"] == 12
     assert str(path) in result.stderr
+
+
+def test_train_chrome_share(native_dir, tmp_path):
+    result = _run("train", native_dir, "-o", tmp_path / "m.joblib", "--max-iter", 5, "--chrome-share", 0.5)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m.card.json").read_text())["params"]["chrome_share"] == 0.5
+    result = _run("train", native_dir, "-o", tmp_path / "m.joblib", "--chrome-share", 0)
+    assert result.exit_code != 0 and "--chrome-share" in result.output
 
 
 def test_train_card_is_strict_json(cli_model):

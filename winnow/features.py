@@ -155,6 +155,7 @@ _COMMENT_HEADER = (r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|ei
 RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar", "date"]
 STAMP_REACH = 20  # lines; farther from a stamp (time, date, avatar) counts as far
 REPEAT_REACH = 10  # lines either side in which a line's shape, first or last word is looked for again
+SHAPE_LINE_WORDS = 12  # longer lines are prose: their shape is not looked for
 SHORT_LINE_WORDS = 5  # the first and last word of lines this short are their shape ("Kevin said,", "1. Al")
 
 
@@ -179,7 +180,7 @@ def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     first = pd.Series([line.partition(" ")[0] if is_short else "" for line, is_short in zip(shape, short)])
     last = pd.Series([line.rpartition(" ")[2] if is_short else "" for line, is_short in zip(shape, short)])
     page = blocks["page"]
-    return pd.DataFrame({"shape_repeats": _repeats(page, shape.where(numbers["words"] <= 12, "")),
+    return pd.DataFrame({"shape_repeats": _repeats(page, shape.where(numbers["words"] <= SHAPE_LINE_WORDS, "")),
                          "first_word_repeats": _repeats(page, first), "last_word_repeats": _repeats(page, last)},
                         index=blocks.index)
 
@@ -255,9 +256,6 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         self.context = context
         self.threads = threads
         self.dom = dom
-
-    def __setstate__(self, state):
-        super().__setstate__({"dom": True, **state})  # saved before `dom` existed: with the markup features
 
     def fit(self, blocks: pd.DataFrame, y=None):
         labels = _labels(blocks, y)
