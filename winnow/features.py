@@ -66,7 +66,7 @@ _CHAR_CLASSES = CharClasses({
 _CUE_PATTERNS = {name: one_line(pattern) for name, pattern in CUES.items()}
 # Literals every match of a slow cue contains: only blocks holding one are scanned (textstats).
 _CUE_REQUIRED = {name: re.compile(literals) for name, literals in {
-    "ago": "ago|yesterday|just now", "counter": "comment|repl|view|share|like"}.items()}
+    "ago": "ago|yesterday|just now", "counter": "comment|repl|view|share|like", "time": r"\d:\d"}.items()}
 
 
 def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> pd.DataFrame:
