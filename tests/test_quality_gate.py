@@ -12,7 +12,7 @@ import pytest
 import winnow
 from winnow.model import default_model_path
 
-# Measured on the shipped model: HTML content 0.938, comment 0.916; text content 0.895, comment 0.833.
+# Measured on the shipped model: HTML content 0.939, comment 0.913; text content 0.896, comment 0.829.
 FLOORS = {
     "dragnet:test": {"content": 0.93, "comment": 0.91},
     "dragnet:test@text": {"content": 0.88, "comment": 0.82},
@@ -39,3 +39,21 @@ def test_scored_on_the_whole_test_split(report):
 def test_token_f1_floor(report, part):
     floor = FLOORS[report["data"][0]][part]
     assert report["tokens"][part]["f1"] >= floor, report["tokens"][part]
+
+
+def test_modern_markup_does_not_hide_comments(shared_datasets):
+    """The test split's pages as if each wrapped its body in <main>, as pages since 2013 do. dragnet, the one set
+    that labels comments, has no <main>: a model that learned "inside <main>" from the other sets took it to mean
+    "not a comment" (comment F1 0.922 -> 0.859 before the marker was dropped)."""
+    if not default_model_path().is_file():
+        pytest.skip(f"default model {default_model_path()} not built yet (winnow train --preset default)")
+    from winnow.train.corpus import load_corpus
+    from winnow.train.evaluate import evaluate_blocks
+
+    blocks, pages = load_corpus(["dragnet:test"], shared_datasets)
+    in_main = blocks.assign(path=blocks["path"].str.replace("html body", "html body main", n=1, regex=False))
+    assert (in_main["path"] != blocks["path"]).mean() > 0.9
+    model = winnow.load_model()
+    as_is, wrapped = (evaluate_blocks(model, b, pages)["tokens"] for b in (blocks, in_main))
+    for part in ("content", "comment"):
+        assert wrapped[part]["f1"] >= as_is[part]["f1"] - 0.01, (part, as_is[part], wrapped[part])
