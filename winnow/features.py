@@ -161,11 +161,13 @@ SHAPE_LINE_WORDS = 12  # longer lines are prose: their shape is not looked for
 SHORT_LINE_WORDS = 5  # the first and last word of lines this short are their shape ("Kevin said,", "1. Al")
 
 
-def _repeats(page: pd.Series, keys: pd.Series, reach: int = REPEAT_REACH) -> np.ndarray:
-    """How many other blocks within `reach` places in the same page have the same key (an empty key: none)."""
-    position = page.groupby(page, sort=False).cumcount().to_numpy(np.int64)
-    group = pd.factorize(page)[0].astype(np.int64) * (keys.nunique() + 1) + pd.factorize(keys)[0]
-    spot = group * (position.max(initial=0) + 2 * reach + 1) + position  # groups never overlap within reach
+def _repeats(spots: np.ndarray, keys: pd.Series, reach: int = REPEAT_REACH) -> np.ndarray:
+    """How many other blocks within `reach` places in the same page have the same key (an empty key: none).
+
+    `spots` number the blocks so that two blocks of one page lie as far apart as their positions, and
+    blocks of different pages lie far apart (repeat_features)."""
+    codes = pd.factorize(keys)[0].astype(np.int64)
+    spot = codes * (spots.max(initial=0) + 2 * reach + 1) + spots  # keys never overlap within reach
     ordered = np.sort(spot)
     count = np.searchsorted(ordered, spot + reach, "right") - np.searchsorted(ordered, spot - reach, "left") - 1
     return np.where(keys.to_numpy() == "", 0, count).astype("float32")
@@ -182,8 +184,10 @@ def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     first = pd.Series([line.partition(" ")[0] if is_short else "" for line, is_short in zip(shape, short)])
     last = pd.Series([line.rpartition(" ")[2] if is_short else "" for line, is_short in zip(shape, short)])
     page = blocks["page"]
-    return pd.DataFrame({"shape_repeats": _repeats(page, shape.where(numbers["words"] <= SHAPE_LINE_WORDS, "")),
-                         "first_word_repeats": _repeats(page, first), "last_word_repeats": _repeats(page, last)},
+    position = page.groupby(page, sort=False).cumcount().to_numpy(np.int64)
+    spots = pd.factorize(page)[0].astype(np.int64) * (position.max(initial=0) + 2 * REPEAT_REACH + 1) + position
+    return pd.DataFrame({"shape_repeats": _repeats(spots, shape.where(numbers["words"] <= SHAPE_LINE_WORDS, "")),
+                         "first_word_repeats": _repeats(spots, first), "last_word_repeats": _repeats(spots, last)},
                         index=blocks.index)
 
 
@@ -261,7 +265,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, blocks: pd.DataFrame, y=None):
         labels = _labels(blocks, y)
-        for name, strings, pattern in self._token_scopes(blocks):
+        for name, _, strings, pattern in self._token_scopes(blocks):
             setattr(self, name, TokenEvidence(self.max_class_tokens, token_pattern=pattern).fit(strings, labels))
         self._name_features()
         return self
@@ -270,28 +274,27 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         """Fit, and the training blocks' features with their token evidence cross-fitted (token_evidence.py)."""
         labels = _labels(blocks, y)
         evidence = []
-        for name, strings, pattern in self._token_scopes(blocks):
+        for name, _, strings, pattern in self._token_scopes(blocks):
             setattr(self, name, TokenEvidence(self.max_class_tokens, token_pattern=pattern))
             evidence.append(getattr(self, name).fit_transform(strings, labels, blocks["page"]))
         self._name_features()
         return self._matrix(self.numbers(blocks) if numbers is None else numbers, *evidence)
 
-    def _token_scopes(self, blocks: pd.DataFrame) -> list[tuple[str, pd.Series, str]]:
-        """(attribute, token strings, token pattern) of each kind of token evidence."""
+    def _token_scopes(self, blocks: pd.DataFrame) -> list[tuple[str, str, pd.Series, str]]:
+        """(attribute, column name prefix, token strings, token pattern) of each kind of token evidence."""
         # The first words say most ("reply", "share this", "posted in"); the whole text costs more.
-        scopes = [("words_", blocks["text"].str.slice(0, WORD_CHARS), WORD)]
+        scopes = [("words_", "words", blocks["text"].str.slice(0, WORD_CHARS), WORD)]
         if self.dom:
-            scopes = [("near_tokens_", blocks["classid"], CLASS_TOKEN),
-                      ("far_tokens_", blocks["ancestor_classid"], CLASS_TOKEN), *scopes]
+            scopes = [("near_tokens_", "near", blocks["classid"], CLASS_TOKEN),
+                      ("far_tokens_", "far", blocks["ancestor_classid"], CLASS_TOKEN), *scopes]
         return scopes
 
     def _name_features(self) -> None:
-        prefixes = {"near_tokens_": "near", "far_tokens_": "far", "words_": "words"}
         example = pd.DataFrame({"page": ["p"], "text": ["x"], "link_chars": [0], "tag": ["p"], "path": ["p"],
                                 "depth": [1], "indent": [0], "classid": [""], "ancestor_classid": [""]})
         self.feature_names_out_ = np.array(list(self.numbers(example).columns) + [
-            name for attribute, _, _ in self._token_scopes(example)
-            for name in getattr(self, attribute).names(prefixes[attribute])])
+            name for attribute, prefix, _, _ in self._token_scopes(example)
+            for name in getattr(self, attribute).names(prefix)])
 
     def numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         """The columns that need no labels, computed page by page: whole pages give them their meaning."""
@@ -306,7 +309,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, blocks: pd.DataFrame, numbers: pd.DataFrame | None = None) -> np.ndarray:
         return self._matrix(self.numbers(blocks) if numbers is None else numbers,
-                            *(getattr(self, name).transform(strings) for name, strings, _ in self._token_scopes(blocks)))
+                            *(getattr(self, name).transform(strings) for name, _, strings, _ in self._token_scopes(blocks)))
 
     @staticmethod
     def _matrix(numbers: pd.DataFrame, *parts: np.ndarray) -> np.ndarray:
