@@ -244,3 +244,10 @@ def test_train_adds_labeled_folders(native_dir, tmp_path):
     card = load_model(model_path).card
     assert card["training_data"]["specs"] == [str(native_dir), str(mine)]
     assert sum(d["pages"] for d in card["training_data"]["datasets"]) == 13
+
+
+def test_labels_written_into_a_page_read_from_noscript_come_back():
+    posts = "".join(f"<p>Reply {n} with a few words of text in it.</p>" for n in range(20))
+    markup = f"<html><body><p>Loading</p><noscript><div>{posts}</div></noscript></body></html>"
+    labels = ["chrome"] + ["content", "comment"] * 10
+    _round_trip(markup, labels)

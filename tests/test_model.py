@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import winnow
-from winnow.model import MODEL_FORMAT, ModelError, WinnowModel, load_model
+from winnow.model import MODEL_FORMAT, SCANT_CONTENT_SHARE, SCANT_CONTENT_WORDS, ModelError, WinnowModel, decode, load_model
 from winnow.pages import Page
 from winnow.predict.extract import assemble
 from winnow.segment import BLOCK_COLUMNS, LABELS
@@ -288,3 +288,32 @@ def test_convert_command(tiny_model_path, tmp_path):
     result = CliRunner().invoke(app, ["convert", str(tiny_model_path), str(target)])
     assert result.exit_code == 0, result.output
     assert load_model(target).labels == load_model(tiny_model_path).labels
+
+
+def test_decode_fills_a_page_with_scant_content_from_its_most_content_like_blocks():
+    labels = ["chrome", "comment", "content"]
+    long_text = " ".join(["word"] * SCANT_CONTENT_WORDS)
+    blocks = pd.DataFrame({"page": ["a", "a", "a", "a", "b", "b"],
+                           "text": ["Product name", "Short description here", "Footer", "A reply",
+                                    long_text, "Sidebar"]})
+    near, far = SCANT_CONTENT_SHARE * 0.45 + 0.01, SCANT_CONTENT_SHARE * 0.45 - 0.01
+    proba = np.array([[0.55, 0.0, 0.45],   # a: the page's most content-like block, yet chrome by argmax
+                      [1 - near, 0.0, near],   # a: within the share of the best: content too
+                      [1 - far, 0.0, far],     # a: below the share: stays chrome
+                      [0.10, 0.5, 0.40],   # a: a comment stays a comment
+                      [0.10, 0.0, 0.90],   # b: enough content words: argmax everywhere
+                      [0.60, 0.0, 0.40]])
+    assert decode(blocks, proba, labels).tolist() == ["content", "content", "chrome", "comment", "content", "chrome"]
+
+
+def test_decode_is_argmax_when_pages_have_content():
+    labels = ["chrome", "comment", "content"]
+    blocks = pd.DataFrame({"page": [0, 0], "text": [" ".join(["w"] * SCANT_CONTENT_WORDS), "menu"]})
+    proba = np.array([[0.2, 0.1, 0.7], [0.5, 0.1, 0.4]])
+    assert decode(blocks, proba, labels).tolist() == ["content", "chrome"]
+
+
+def test_decode_leaves_a_page_without_anything_content_like_alone():
+    blocks = pd.DataFrame({"page": ["error", "error"], "text": ["Not found", "Home"]})
+    proba = np.array([[0.95, 0.0, 0.05], [0.97, 0.0, 0.03]])  # the best block is far below the floor
+    assert decode(blocks, proba, ["chrome", "comment", "content"]).tolist() == ["chrome", "chrome"]

@@ -184,3 +184,30 @@ def test_deeply_nested_page_keeps_text_after_the_deep_part():
     texts = segment(Page("deep", markup, "html"))["text"].tolist()
     assert texts.count("row text") == 3000
     assert texts[-1] == "after text"
+
+
+def test_react_streamed_parts_are_shown_other_hidden_divs_are_not():
+    markup = ('<html><body><template id="B:0"></template><p>Loading</p>'
+              '<div hidden id="S:0"><p>Streamed article text</p></div>'
+              '<div hidden id="S:x"><p>not a streamed part</p></div><div hidden><p>secret</p></div>'
+              '<script>$RC("B:0","S:0")</script></body></html>')
+    assert segment(Page("p", markup, "html"))["text"].tolist() == ["Loading", "Streamed article text"]
+
+
+NOSCRIPT_POSTS = "".join(f"<div class='post'><p>Reply number {n} says something about the topic at hand.</p></div>"
+                         for n in range(12))
+
+
+def test_a_page_that_shows_nothing_without_scripts_is_read_from_noscript():
+    markup = (f"<html><body><section id='splash'><p>Loading...</p></section>"
+              f"<noscript><div id='posts'>{NOSCRIPT_POSTS}</div></noscript></body></html>")
+    blocks = segment(Page("p", markup, "html"))
+    assert blocks["text"].tolist()[:2] == ["Loading...", "Reply number 0 says something about the topic at hand."]
+    assert len(blocks) == 13
+    assert blocks["path"].iat[1] == "html body div div p"  # <noscript> is not a block tag: not in the path
+
+
+def test_noscript_stays_unread_on_a_page_with_text_of_its_own():
+    prose = "<p>" + "An ordinary paragraph of the article. " * 20 + "</p>"
+    markup = f"<html><body>{prose}<noscript><p>Please enable JavaScript to comment.</p></noscript></body></html>"
+    assert segment(Page("p", markup, "html"))["text"].tolist() == [" ".join(["An ordinary paragraph of the article."] * 20)]

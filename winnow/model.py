@@ -68,6 +68,32 @@ def _version(package: str) -> str:
         return "unknown"
 
 
+# Every page has a main text. On a page whose blocks labeled content hold fewer words than this (a
+# product, a listing, a forum thread, where the model finds no article), the blocks whose content
+# probability comes closest to the page's highest are taken as its content (docs/DESIGN.md).
+SCANT_CONTENT_WORDS = 300
+SCANT_CONTENT_SHARE = 0.45  # of the page's highest content probability
+SCANT_CONTENT_FLOOR = 0.1  # a page where no block comes this close to content (an error page) is left alone
+
+
+def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Each block's label from its probabilities (columns in `labels` order): the most probable one, except
+    that on a page with scant content (grouped by `page`) the most content-like blocks not labeled comment
+    become content."""
+    best = proba.argmax(axis=1)
+    predicted = np.asarray(labels)[best]
+    if "content" not in labels:
+        return predicted
+    content = proba[:, labels.index("content")]
+    words = np.where(predicted == "content", blocks["text"].str.count(" ").to_numpy() + 1, 0)
+    pages = blocks["page"].to_numpy() if "page" in blocks else np.zeros(len(blocks))
+    by_page = pd.DataFrame({"page": pages, "words": words, "content": content}).groupby("page", sort=False)
+    page_best = by_page["content"].transform("max").to_numpy()
+    scant = (by_page["words"].transform("sum").to_numpy() < SCANT_CONTENT_WORDS) & (page_best >= SCANT_CONTENT_FLOOR)
+    predicted[scant & (content >= SCANT_CONTENT_SHARE * page_best) & (predicted != "comment")] = "content"
+    return predicted
+
+
 class WinnowModel:
     """Fitted pipelines and their card, with the verbs users need: predict blocks, extract pages."""
 
@@ -98,7 +124,7 @@ class WinnowModel:
             if rows.any():
                 proba[rows] = self._proba(pipeline, blocks[rows])
         columns = {f"proba_{label}": proba[:, i] for i, label in enumerate(self.labels)}
-        predicted = np.asarray(self.labels)[proba.argmax(axis=1)]
+        predicted = decode(blocks, proba, self.labels)
         return blocks.assign(predicted=predicted, **columns)
 
     def predict(self, source: Page | str | bytes | Path, input_format: str = "auto") -> pd.DataFrame:

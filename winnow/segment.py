@@ -41,6 +41,12 @@ SKIP_TAGS = frozenset("script style noscript template svg math iframe head objec
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[^a-z]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# React streams a page's late parts as <div hidden id="S:0"> and a script moves them into place: shown.
+_REACT_STREAMED = re.compile(r"S:\d+")
+# A page that shows next to nothing without its scripts (a Discourse forum, an app shell) gives
+# readers without scripts its text in <noscript>: when the page shows fewer characters than this,
+# and fewer than its <noscript> elements hold, they are read too.
+NOSCRIPT_FALLBACK_CHARS = 500
 # A plain etree parser: lxml.html's element classes cost a Python lookup for every element walked.
 _HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
 
@@ -55,7 +61,7 @@ def segment(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS) -> p
         rows, title = segment_text(page.text)[:max_blocks], ""
     else:
         root = parse_html(page.text)
-        rows, title = ([], "") if root is None else (_walk(root, images, max_blocks), page_title(root))
+        rows, title = ([], "") if root is None else (walk_page(root, images, max_blocks), page_title(root))
     table = pd.DataFrame(rows, columns=BLOCK_COLUMNS[2:])
     table.insert(0, "index", range(len(table)))
     table.insert(0, "page", page.id)
@@ -123,7 +129,9 @@ def _tokens_of(attrs: str) -> str:
 
 
 def _hidden(element: etree._Element) -> bool:
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+    if element.get("hidden") is not None:
+        return not _REACT_STREAMED.fullmatch(element.get("id") or "")
+    if element.get("aria-hidden") == "true":
         return True
     style = element.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
@@ -143,8 +151,25 @@ def _image_text(element: etree._Element) -> str:
     return src if src and not src.startswith("data:") else (element.get("alt") or "")
 
 
+def walk_page(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
+              anchors: list | None = None) -> list[tuple]:
+    """The block rows of a parsed page (see _walk); a page with almost no text outside <noscript> is read
+    with it."""
+    rows = _walk(root, images, max_blocks, anchors)
+    shown = sum(len(row[0]) for row in rows)
+    if shown < NOSCRIPT_FALLBACK_CHARS and _noscript_chars(root) > shown:
+        if anchors is not None:
+            anchors.clear()
+        rows = _walk(root, images, max_blocks, anchors, skip=SKIP_TAGS - {"noscript"})
+    return rows
+
+
+def _noscript_chars(root: etree._Element) -> int:
+    return sum(len(_WHITESPACE.sub(" ", "".join(element.itertext())).strip()) for element in root.iter("noscript"))
+
+
 def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
-          anchors: list | None = None) -> list[tuple]:
+          anchors: list | None = None, skip: frozenset = SKIP_TAGS) -> list[tuple]:
     """Iterative walk (deep pages must not hit the recursion limit) that flushes a block at block tags.
 
     A block's label (`data-label` of the nearest labeled element) is taken where its first visible
@@ -191,7 +216,7 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
             started += 1
             if started > MAX_ELEMENTS:
                 break
-            if tag in SKIP_TAGS or not tag or _hidden(element):
+            if tag in skip or not tag or _hidden(element):
                 walker.skip_subtree()
                 stack.append(_Open(tag, skipped=True))
                 continue

@@ -20,7 +20,7 @@ from lxml import etree, html
 
 from winnow.model import WinnowModel
 from winnow.pages import Page, PageError, read_page
-from winnow.segment import LABEL_ATTRIBUTE, LABELS, _walk, parse_html, segment, segment_text
+from winnow.segment import LABEL_ATTRIBUTE, LABELS, parse_html, segment, segment_text, walk_page
 
 STATE_FILE = ".winnow-label.json"  # where the user was, in the labeled folder
 
@@ -34,7 +34,7 @@ def html_with_labels(markup: str, labels: list[str]) -> str:
         if isinstance(element.tag, str) and LABEL_ATTRIBUTE in element.attrib:
             del element.attrib[LABEL_ATTRIBUTE]
     anchors: list = []
-    rows = _walk(root, anchors=anchors)
+    rows = walk_page(root, anchors=anchors)
     _check_count(len(rows), labels)
     for (element, where), label in zip(anchors, labels):
         if where == "tail":

@@ -21,7 +21,7 @@ from winnow.segment import LABELS, segment
 from winnow.train.align import align_labels, coverage
 from winnow.train.datasets import PUBLIC_DATASETS, DatasetError, GoldPage, cache_dir, iter_dataset
 
-CORPUS_VERSION = 3
+CORPUS_VERSION = 4
 TEXT_SUFFIX = "@text"  # "dragnet:test@text": the pages rendered to plain text
 
 
