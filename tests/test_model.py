@@ -317,3 +317,11 @@ def test_decode_leaves_a_page_without_anything_content_like_alone():
     blocks = pd.DataFrame({"page": ["error", "error"], "text": ["Not found", "Home"]})
     proba = np.array([[0.95, 0.0, 0.05], [0.97, 0.0, 0.03]])  # the best block is far below the floor
     assert decode(blocks, proba, ["chrome", "comment", "content"]).tolist() == ["chrome", "chrome"]
+
+
+def test_decode_comment_threshold_per_block():
+    blocks = pd.DataFrame({"page": [0, 0, 0], "text": [" ".join(["w"] * SCANT_CONTENT_WORDS), "a", "b"]})
+    proba = np.array([[0.1, 0.2, 0.7], [0.6, 0.35, 0.05], [0.6, 0.35, 0.05]])
+    labels = ["chrome", "comment", "content"]
+    assert decode(blocks, proba, labels).tolist() == ["content", "chrome", "chrome"]
+    assert decode(blocks, proba, labels, np.array([0.3, 0.3, np.inf])).tolist() == ["content", "comment", "chrome"]

@@ -587,3 +587,22 @@ def test_repeats_are_counted_within_a_page():
                        ignore_index=True)
     repeats = repeat_features(blocks, text_features(blocks["text"], blocks["link_chars"], blocks["indent"]))
     assert repeats["last_word_repeats"].tolist() == [0, 0, 0, 0]
+
+
+def test_the_text_comment_threshold_applies_to_text_blocks_only(text_model, held_out_html):
+    html_blocks = segment(Page("held-out.html", held_out_html, "html"))
+    text_blocks = _text_blocks("news_page.txt", labeled=False)
+    mixed = pd.concat([html_blocks, text_blocks], ignore_index=True)
+    card = {**text_model.card, "text_model": {**text_model.card["text_model"], "comment_threshold": 0.0}}
+    labeled = WinnowModel(text_model.pipeline, card, text_model.text_pipeline).label_blocks(mixed)
+    assert (labeled["predicted"].iloc[len(html_blocks):] == "comment").all()  # every probability reaches 0
+    assert labeled["predicted"].iloc[:len(html_blocks)].tolist() == text_model.label_blocks(html_blocks)["predicted"].tolist()
+
+
+def test_train_records_the_text_comment_threshold_in_the_card(native_dir):
+    from winnow.train.fit import train
+
+    model = train([str(native_dir)], text_specs=[f"{native_dir}@text"], max_iter=5,
+                  text_params={"comment_threshold": 0.3}, log=lambda message: None)
+    assert model.card["text_model"]["comment_threshold"] == 0.3
+    assert "comment_threshold" not in model.card["text_model"]["params"]

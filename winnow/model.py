@@ -76,12 +76,16 @@ SCANT_CONTENT_SHARE = 0.45  # of the page's highest content probability
 SCANT_CONTENT_FLOOR = 0.1  # a page where no block comes this close to content (an error page) is left alone
 
 
-def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str]) -> np.ndarray:
+def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
+           comment_threshold: np.ndarray | float | None = None) -> np.ndarray:
     """Each block's label from its probabilities (columns in `labels` order): the most probable one, except
-    that on a page with scant content (grouped by `page`) the most content-like blocks not labeled comment
-    become content."""
+    that a block whose comment probability reaches `comment_threshold` (per block, or one for all) is a
+    comment, and that on a page with scant content (grouped by `page`) the most content-like blocks not
+    labeled comment become content."""
     best = proba.argmax(axis=1)
     predicted = np.asarray(labels)[best]
+    if comment_threshold is not None and "comment" in labels:
+        predicted[proba[:, labels.index("comment")] >= comment_threshold] = "comment"
     if "content" not in labels:
         return predicted
     content = proba[:, labels.index("content")]
@@ -124,7 +128,9 @@ class WinnowModel:
             if rows.any():
                 proba[rows] = self._proba(pipeline, blocks[rows])
         columns = {f"proba_{label}": proba[:, i] for i, label in enumerate(self.labels)}
-        predicted = decode(blocks, proba, self.labels)
+        text_threshold = (self.card.get("text_model") or {}).get("comment_threshold")
+        thresholds = np.where(is_text, text_threshold, np.inf) if text_threshold is not None else None
+        predicted = decode(blocks, proba, self.labels, thresholds)
         return blocks.assign(predicted=predicted, **columns)
 
     def predict(self, source: Page | str | bytes | Path, input_format: str = "auto") -> pd.DataFrame:

@@ -29,8 +29,10 @@ PRESETS = {
                 # times, since without markup the model missed comments far more than it invented them;
                 # wcxb's pages count 0.3 times: rendered to text, its labeling habits and dragnet's blur
                 # into each other, and its share of the blocks drowned dragnet's (docs/DESIGN.md).
+                # A text line whose comment probability reaches 0.3 is labeled comment: comments were still
+                # missed more often than invented (docs/DESIGN.md).
                 "text_params": {"max_iter": 100, "learning_rate": 0.2, "max_leaf_nodes": 31, "comment_weight": 3.0,
-                                "dataset_weights": {"wcxb-dev": 0.3}}},
+                                "dataset_weights": {"wcxb-dev": 0.3}, "comment_threshold": 0.3}},
 }
 
 
@@ -212,10 +214,13 @@ def train(specs: list[str], test_specs: list[str] | None = None, datasets_dir: P
                   max_class_tokens=max_class_tokens, context=context, chrome_share=chrome_share)
     pipeline, html_card = fit_pipeline(specs, test_specs or [], datasets_dir, params, log)
     text_params = {**params, **(text_params or {})}
+    comment_threshold = text_params.pop("comment_threshold", None)  # a decoding choice, not a fitting one
     text_pipeline, text_card = (fit_pipeline(text_specs, text_test_specs or [], datasets_dir, text_params, log)
                                 if text_specs else (None, None))
     if text_card is not None:
         text_card["params"] = text_params
+        if comment_threshold is not None:
+            text_card["comment_threshold"] = comment_threshold
     card = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": [str(c) for c in pipeline.classes_],
