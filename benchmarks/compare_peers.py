@@ -33,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
 
+from winnow.train.corpus import split_text_spec
 from winnow.train.metrics import SHINGLE_SIZE, prf, shingle_counts, shingles  # noqa: F401 (shingles: re-exported)
 BASELINE = "trafilatura"  # the "speed vs" column divides by this tool's pages/s
 PARSE_FLOOR = "lxml parse (floor)"
@@ -401,7 +402,7 @@ def trained_on(spec: str, training_specs: Iterable[str]) -> list[str]:
     name, _, split = spec.partition(":")
     overlapping = []
     for trained in training_specs:
-        if trained.endswith("@text"):
+        if split_text_spec(trained)[1]:  # text renderings are not the HTML pages being benchmarked
             continue
         trained_name, _, trained_split = trained.partition(":")
         if trained_name == name and (not split or not trained_split or split == trained_split

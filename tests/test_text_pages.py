@@ -23,7 +23,7 @@ from winnow.model import WinnowModel, load_model
 from winnow.pages import Page, detect_kind, page_from_bytes, read_page
 from winnow.render import BULLETS
 from winnow.segment import LABELS, segment, segment_text
-from winnow.train.corpus import label_page, load_dataset
+from winnow.train.corpus import label_page, load_dataset, split_text_spec
 from winnow.train.datasets import DatasetError, GoldPage, iter_dataset
 
 TEXT_PAGES = Path(__file__).parent / "data" / "text_pages"
@@ -418,7 +418,7 @@ def test_native_text_pages_as_a_dataset():
         expected = _gold_lines(gold.page.text)
         assert blocks["label"].tolist() == [label for label, _, _ in expected]
         assert report["content_coverage"] == pytest.approx(1.0)
-        as_text, _ = label_page(gold, as_text=True)  # a text page is not rendered again
+        as_text, _ = label_page(gold, rendering=1)  # a text page is not rendered again
         assert as_text["text"].tolist() == blocks["text"].tolist()
         assert as_text["label"].tolist() == blocks["label"].tolist()
 
@@ -428,6 +428,28 @@ def test_load_dataset_text_spec_of_native_text_pages():
     text_blocks, text_pages = load_dataset(f"{TEXT_PAGES}@text", jobs=1)
     assert len(pages) == len(text_pages) == 3
     pd.testing.assert_frame_equal(blocks, text_blocks)
+
+
+@pytest.mark.parametrize("spec, parts", [("dragnet:test", ("dragnet:test", 0)), ("dragnet:test@text", ("dragnet:test", 1)),
+                                          ("dragnet:train@text2", ("dragnet:train", 2)), ("my_pages/@text", ("my_pages/", 1)),
+                                          ("set@textual", ("set@textual", 0))])
+def test_split_text_spec(spec, parts):
+    assert split_text_spec(spec) == parts
+
+
+def test_a_second_rendering_is_the_same_page_in_another_style(native_dir):
+    golds = [GoldPage(Page(f"native/page{n:02}.html", g.page.text, "html"), "native", f"native/page{n:02}.html", native=True)
+             for n, g in enumerate(iter_dataset(str(native_dir)))]
+    differ = 0
+    for gold in golds:
+        first, _ = label_page(gold, rendering=1)
+        second, report = label_page(gold, rendering=2)
+        assert set(second["page"]) == {f"{gold.page.id}#2"} and report["page"] == f"{gold.page.id}#2"
+        assert set(second["group"]) == {gold.group}  # grouped folds keep both renderings on one side
+        assert (second["label"] == second["gold"]).all()
+        assert report["content_coverage"] == pytest.approx(1.0)
+        differ += first["text"].tolist() != second["text"].tolist()
+    assert differ > 0  # styles are drawn at random per page id: some pages must come out differently
 
 
 def test_load_dataset_unknown_name_with_at_sign():
@@ -440,7 +462,7 @@ def test_native_html_as_text_keeps_the_data_labels(native_dir):
     # A fixed id: the rendering style is seeded by the page id, and native_dir's path changes between runs.
     gold = GoldPage(Page("native/page00.html", page.text, "html"), "native", "native/page00.html", native=True)
     html_blocks, _ = label_page(gold)
-    text_blocks, report = label_page(gold, as_text=True)
+    text_blocks, report = label_page(gold, rendering=1)
     assert (text_blocks["tag"] == "").all()
     assert set(text_blocks["label"]) == set(html_blocks["label"]) == set(LABELS)
     assert (text_blocks["label"] == text_blocks["gold"]).all()
@@ -479,7 +501,7 @@ def test_dragnet_pages_rendered_as_text(shared_datasets):
     golds = list(islice(iter_dataset("dragnet:test", shared_datasets), 2))
     assert len(golds) == 2
     for gold in golds:
-        blocks, report = label_page(gold, as_text=True)
+        blocks, report = label_page(gold, rendering=1)
         assert len(blocks) > 0
         assert (blocks["tag"] == "").all()  # text blocks: the text pipeline's input
         assert set(blocks["path"]) == {""}

@@ -11,6 +11,8 @@ keyed by the spec and CORPUS_VERSION (bump it when segmentation or alignment cha
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import joblib
@@ -22,7 +24,15 @@ from winnow.train.align import align_labels, coverage
 from winnow.train.datasets import PUBLIC_DATASETS, DatasetError, GoldPage, cache_dir, iter_dataset
 
 CORPUS_VERSION = 4
-TEXT_SUFFIX = "@text"  # "dragnet:test@text": the pages rendered to plain text
+# "dragnet:test@text": the pages rendered to plain text; "dragnet:train@text2": rendered a second time,
+# each page in another random style (page ids end in "#2"), for more variety to train on.
+_TEXT_SPEC = re.compile(r"(?P<base>.*)@text(?P<rendering>\d*)")
+
+
+def split_text_spec(spec: str) -> tuple[str, int]:
+    """("dragnet:test", 0) for "dragnet:test", 1 for "dragnet:test@text", n for "dragnet:test@textN"."""
+    match = _TEXT_SPEC.fullmatch(spec)
+    return (match["base"], int(match["rendering"] or 1)) if match else (spec, 0)
 
 
 def _native_labels(page_id: str, blocks: pd.DataFrame) -> list[str]:
@@ -32,12 +42,16 @@ def _native_labels(page_id: str, blocks: pd.DataFrame) -> list[str]:
     return blocks["gold"].where(blocks["gold"] != "", "chrome").tolist()
 
 
-def label_page(gold: GoldPage, as_text: bool = False) -> tuple[pd.DataFrame, dict]:
+def label_page(gold: GoldPage, rendering: int = 0) -> tuple[pd.DataFrame, dict]:
     """The labeled blocks of one page and its alignment report.
 
-    With `as_text`, an HTML page is first labeled, then rendered to text with its labels kept per line:
-    training and test data for the text model.
+    With `rendering` n >= 1, an HTML page is first labeled, then rendered to text with its labels kept per
+    line: training and test data for the text model. The n-th rendering (n > 1) draws its style for the
+    page id with "#n" added, and its blocks carry that id.
     """
+    as_text = rendering > 0
+    if rendering > 1:
+        gold = replace(gold, page=replace(gold.page, id=f"{gold.page.id}#{rendering}"))
     blocks = segment(gold.page, images=as_text)
     texts = blocks["text"].tolist()
     if gold.native:
@@ -60,8 +74,8 @@ def label_page(gold: GoldPage, as_text: bool = False) -> tuple[pd.DataFrame, dic
     return blocks, report
 
 
-def _label_all(golds: list[GoldPage], jobs: int, as_text: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    results = joblib.Parallel(n_jobs=jobs, batch_size=16)(joblib.delayed(label_page)(g, as_text) for g in golds)
+def _label_all(golds: list[GoldPage], jobs: int, rendering: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    results = joblib.Parallel(n_jobs=jobs, batch_size=16)(joblib.delayed(label_page)(g, rendering) for g in golds)
     blocks = pd.concat([b for b, _ in results], ignore_index=True) if results else pd.DataFrame()
     return blocks, pd.DataFrame([r for _, r in results])
 
@@ -70,16 +84,16 @@ def load_dataset(spec: str, datasets_dir: Path | None = None, jobs: int | None =
                  use_cache: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Labeled blocks and page reports of one dataset spec (cached for public sets).
 
-    A spec ending in `@text` gives the pages rendered to plain text (see winnow.render).
+    A spec ending in `@text` gives the pages rendered to plain text (see winnow.render), `@text2` (3, ...)
+    the same pages rendered again in other styles.
     """
     jobs = jobs or os.cpu_count() or 1
-    cacheable = use_cache and spec.removesuffix(TEXT_SUFFIX).partition(":")[0] in PUBLIC_DATASETS
+    base, rendering = split_text_spec(spec)
+    cacheable = use_cache and base.partition(":")[0] in PUBLIC_DATASETS
     cached = cache_dir() / "corpus" / f"{spec.replace(':', '-')}-v{CORPUS_VERSION}.joblib"
     if cacheable and cached.exists():
         return joblib.load(cached)
-    as_text = spec.endswith(TEXT_SUFFIX)
-    base = spec.removesuffix(TEXT_SUFFIX)
-    tables = _label_all(list(iter_dataset(base, datasets_dir)), jobs, as_text)
+    tables = _label_all(list(iter_dataset(base, datasets_dir)), jobs, rendering)
     if cacheable:
         cached.parent.mkdir(parents=True, exist_ok=True)
         scratch = cached.with_suffix(".tmp")
