@@ -208,7 +208,8 @@ def train(
                                                      "the text model.")] = None,
     test: Annotated[Optional[list[str]], typer.Option("--test", help="Held-out datasets scored for the model card.")] = None,
     text: Annotated[Optional[list[str]], typer.Option("--text", help="Also fit a model for plain-text pages on these "
-                                                      "datasets, e.g. dragnet:train@text (labeled HTML rendered to text).")] = None,
+                                                      "datasets, e.g. dragnet:train@text (labeled HTML rendered to text; "
+                                                      "@text2 renders the pages again in other styles).")] = None,
     text_test: Annotated[Optional[list[str]], typer.Option("--text-test", help="Held-out data for the text model.")] = None,
     max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = MAX_ITER,
     chrome_share: Annotated[Optional[float], typer.Option(
