@@ -90,8 +90,7 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
         return predicted
     content = proba[:, labels.index("content")]
     words = np.where(predicted == "content", blocks["text"].str.count(" ").to_numpy() + 1, 0)
-    pages = blocks["page"].to_numpy() if "page" in blocks else np.zeros(len(blocks))
-    by_page = pd.DataFrame({"page": pages, "words": words, "content": content}).groupby("page", sort=False)
+    by_page = pd.DataFrame({"page": blocks["page"].to_numpy(), "words": words, "content": content}).groupby("page", sort=False)
     page_best = by_page["content"].transform("max").to_numpy()
     scant = (by_page["words"].transform("sum").to_numpy() < SCANT_CONTENT_WORDS) & (page_best >= SCANT_CONTENT_FLOOR)
     predicted[scant & (content >= SCANT_CONTENT_SHARE * page_best) & (predicted != "comment")] = "content"
