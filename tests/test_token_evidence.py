@@ -64,3 +64,17 @@ def test_more_smoothing_pulls_ratios_toward_zero(smoothing):
     weak = TokenEvidence(smoothing=smoothing * 10).fit(TOKENS, LABELS).ratios_
     strong = TokenEvidence(smoothing=smoothing).fit(TOKENS, LABELS).ratios_
     assert (np.abs(weak) < np.abs(strong)).all()
+
+
+@pytest.mark.parametrize("max_tokens", [3, 8, 1000])
+def test_vocabulary_is_what_count_vectorizer_learns_from_every_block(max_tokens):
+    # Counted over distinct strings weighted by their blocks: the same tokens as counting block by block,
+    # ties at the cut included (twelve tokens on 6 blocks each, one on 20, one on 4: below min_df).
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    tied = [f"t{chr(97 + i)}" for i in range(12)]
+    tokens = pd.Series([f"{a} {b}" for a, b in zip(tied * 3, (tied[1:] + tied[:1]) * 3)] + ["top"] * 20 + ["rare"] * 4)
+    labels = np.array(["chrome", "content"] * (len(tokens) // 2))
+    learned = TokenEvidence(max_tokens).fit(tokens, labels).vocabulary_.vocabulary_
+    plain = CountVectorizer(binary=True, min_df=5, max_features=max_tokens, token_pattern=r"[a-z]{2,}").fit(tokens)
+    assert learned == plain.vocabulary_
