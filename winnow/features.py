@@ -68,7 +68,8 @@ _CHAR_CLASSES = CharClasses({
 _CUE_PATTERNS = {name: one_line(pattern) for name, pattern in CUES.items()}
 # Literals every match of a slow cue contains: only blocks holding one are scanned (textstats).
 _CUE_REQUIRED = {name: re.compile(literals) for name, literals in {
-    "ago": "ago|yesterday|just now", "counter": "comment|repl|view|share|like", "time": r"\d:\d"}.items()}
+    "ago": "ago|yesterday|just now", "counter": "comment|repl|view|share|like", "time": r"\d:\d",
+    "date": r"\d"}.items()}
 
 
 def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> pd.DataFrame:
@@ -76,8 +77,7 @@ def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> 
     joined = Joined.of(text.tolist())
     chars = _CHAR_CLASSES.flags(joined.codes)
     lower = joined.lower()
-    lower_chars = _CHAR_CLASSES.flags(lower.codes)
-    token = lower_chars["token"]
+    token = _CHAR_CLASSES.flags(lower.codes, ["token"])["token"]
     word_starts = np.flatnonzero(token & ~lower.previous(token))
     is_stop = pd.Series(re.findall(_WORD, lower.string)).isin(STOPWORDS).to_numpy(dtype=float)
     n_chars = joined.lengths.astype("float32")

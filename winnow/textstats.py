@@ -41,13 +41,13 @@ class CharClasses:
             self._bits[code] = bits
         return bits
 
-    def flags(self, codes: np.ndarray) -> dict[str, np.ndarray]:
-        """Name -> boolean array over `codes`."""
+    def flags(self, codes: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Name -> boolean array over `codes`, for the classes `names` (default: all)."""
         present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.zeros(0, dtype=np.int64)
         table = np.zeros(int(codes.max()) + 1 if len(codes) else 1, dtype=np.uint32)
         table[present] = [self._bits_of(int(code)) for code in present]
         bits = table[codes]
-        return {name: (bits & (1 << k)) != 0 for k, name in enumerate(self.names)}
+        return {name: (bits & (1 << k)) != 0 for k, name in enumerate(self.names) if names is None or name in names}
 
 
 class Joined:
