@@ -205,3 +205,39 @@ def test_native_unknown_label(tmp_path):
 def test_native_empty_folder(tmp_path):
     with pytest.raises(DatasetError, match="no pages"):
         next(iter_dataset(str(tmp_path)))
+
+
+def test_label_cache_written_by_other_labeling_code_is_not_read(tmp_path, monkeypatch):
+    # A public set's labeled tables are cached under a hash of the labeling code: after an edit (here a
+    # pretended one), the pages are labeled again and the old cache file goes.
+    import pandas as pd
+
+    from winnow.train import corpus
+
+    monkeypatch.setenv("WINNOW_CACHE", str(tmp_path))
+    monkeypatch.setattr(corpus, "iter_dataset", lambda base, datasets_dir: [])
+    labelings = []
+
+    def label_all(golds, jobs, rendering):
+        labelings.append(len(labelings))
+        return pd.DataFrame({"run": [len(labelings)]}), pd.DataFrame()
+
+    monkeypatch.setattr(corpus, "_label_all", label_all)
+    first = corpus.load_dataset("cleaneval")
+    assert corpus.load_dataset("cleaneval")[0].equals(first[0]) and len(labelings) == 1  # read from the cache
+    monkeypatch.setattr(corpus, "labeling_fingerprint", lambda: "edited")
+    assert corpus.load_dataset("cleaneval")[0]["run"].tolist() == [2]
+    assert [p.name for p in (tmp_path / "corpus").iterdir()] == [f"cleaneval-v{corpus.CORPUS_VERSION}-edited.joblib"]
+
+
+def test_labeling_fingerprint_follows_the_labeling_code(tmp_path, monkeypatch):
+    from winnow.train import corpus
+
+    assert "winnow.segment" in corpus.LABELING_MODULES
+    module = tmp_path / "pretend_segment.py"
+    module.write_text("RULE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(corpus, "LABELING_MODULES", ("pretend_segment",))
+    before = corpus.labeling_fingerprint()
+    module.write_text("RULE = 2\n")
+    assert corpus.labeling_fingerprint() != before

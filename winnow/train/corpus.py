@@ -5,11 +5,14 @@
   pages   one row per page: gold text and alignment coverage, so bad alignments are visible
 
 Segmenting and aligning thousands of pages takes a while, so a dataset's tables are cached on disk,
-keyed by the spec and CORPUS_VERSION (bump it when segmentation or alignment changes).
+keyed by the spec, CORPUS_VERSION (bump it when segmentation or alignment changes) and a hash of the
+labeling code, so that a cache written by an edit between two bumps is not read as current.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import os
 import re
 from dataclasses import replace
@@ -27,6 +30,19 @@ CORPUS_VERSION = 4
 # "dragnet:test@text": the pages rendered to plain text; "dragnet:train@text2": rendered a second time,
 # each page in another random style (page ids end in "#2"), for more variety to train on.
 _TEXT_SPEC = re.compile(r"(?P<base>.*)@text(?P<rendering>\d*)")
+
+
+# The modules whose code decides a dataset's labeled blocks.
+LABELING_MODULES = ("winnow.pages", "winnow.segment", "winnow.render", "winnow.train.align",
+                    "winnow.train.datasets", "winnow.train.corpus")
+
+
+def labeling_fingerprint() -> str:
+    """A hash of the labeling code's source (LABELING_MODULES), for the label cache's file names."""
+    digest = hashlib.sha1()
+    for name in LABELING_MODULES:
+        digest.update(Path(importlib.import_module(name).__file__).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def split_text_spec(spec: str) -> tuple[str, int]:
@@ -90,7 +106,8 @@ def load_dataset(spec: str, datasets_dir: Path | None = None, jobs: int | None =
     jobs = jobs or os.cpu_count() or 1
     base, rendering = split_text_spec(spec)
     cacheable = use_cache and base.partition(":")[0] in PUBLIC_DATASETS
-    cached = cache_dir() / "corpus" / f"{spec.replace(':', '-')}-v{CORPUS_VERSION}.joblib"
+    name = spec.replace(":", "-")
+    cached = cache_dir() / "corpus" / f"{name}-v{CORPUS_VERSION}-{labeling_fingerprint()}.joblib"
     if cacheable and cached.exists():
         return joblib.load(cached)
     tables = _label_all(list(iter_dataset(base, datasets_dir)), jobs, rendering)
@@ -99,6 +116,9 @@ def load_dataset(spec: str, datasets_dir: Path | None = None, jobs: int | None =
         scratch = cached.with_suffix(".tmp")
         joblib.dump(tables, scratch)
         scratch.replace(cached)
+        for stale in cached.parent.glob(f"{name}-v*.joblib"):  # written by other labeling code: never read again
+            if stale != cached:
+                stale.unlink(missing_ok=True)
     return tables
 
 
