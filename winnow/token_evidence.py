@@ -76,12 +76,13 @@ class TokenEvidence:
         every = CountVectorizer(binary=True, token_pattern=self.token_pattern, dtype=np.float32)
         try:
             found = every.fit_transform(uniques).tocsc()
+            kept = self._frequent(found, np.bincount(codes, minlength=len(uniques)))
         except ValueError:  # no token at all (e.g. only text pages)
-            found, every = None, None
-        kept = self._frequent(found, np.bincount(codes, minlength=len(uniques))) if found is not None else []
-        terms = every.get_feature_names_out()[kept] if len(kept) else ["none"]
-        self.vocabulary_ = CountVectorizer(binary=True, vocabulary=list(terms), token_pattern=self.token_pattern,
+            kept = []
+        terms = list(every.get_feature_names_out()[kept]) if len(kept) else ["none"]
+        self.vocabulary_ = CountVectorizer(binary=True, vocabulary=terms, token_pattern=self.token_pattern,
                                            dtype=np.float32).fit([])
+        # The blocks' matrix is cut from the counts already made, not tokenized again.
         matrix = found[:, kept].tocsr()[codes] if len(kept) else self._matrix(tokens)
         self.ratios_ = self._ratios(matrix, labels)
         return matrix
