@@ -2,14 +2,16 @@
 """How fast winnow labels pages, side by side with trafilatura and the bare lxml parse, in one run.
 
     pip install '.[peers]'
-    python benchmarks/speed.py [--data dragnet:test] [--limit N] [--rounds 3] [--memory-pages 10000] [--train]
+    python benchmarks/speed.py [--data dragnet:test] [--limit N] [--rounds 3] [--worker-pages 2000]
+                               [--memory-pages 10000] [--train]
 
 1. One core: each tool over the same decoded pages, one after another, `--rounds` times in turn; the
    best round of each counts (the least disturbed by other work on a shared machine). winnow runs its
    batch path (segment, features and classifier for 32 pages a call, then the `predict` JSON lines).
    Also winnow's stages alone: segmentation, features, classifier.
 2. Workers: `winnow predict DIR --jobs N` end to end (reading files, writing JSON Lines) for N = 1 and
-   N = all cores, in subprocesses.
+   N = all cores, in subprocesses, over `--worker-pages` files (the pages repeated as hard links): on a
+   few hundred pages the workers' start-up (each imports winnow and receives the model) hides their gain.
 3. Memory: peak RSS of `winnow predict` over `--memory-pages` page files (the pages repeated as hard
    links) against a tenth as many: flat memory means streaming works.
 4. Training: the model card's fitting times; with `--train`, `winnow train --preset default` is run
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N pages")
     parser.add_argument("--model", help="winnow model file (default: the shipped one)")
     parser.add_argument("--rounds", type=int, default=3, help="turns of the one-core comparison; the best counts")
+    parser.add_argument("--worker-pages", type=int, default=2_000, help="pages of the --jobs comparison")
     parser.add_argument("--memory-pages", type=int, default=10_000, help="pages of the memory run (0: skip it)")
     parser.add_argument("--train", action="store_true", help="also time `winnow train --preset default`")
     args = parser.parse_args(argv)
@@ -183,13 +186,15 @@ def main(argv: list[str] | None = None) -> int:
 
     model_args = ["--model", args.model] if args.model else []
     with tempfile.TemporaryDirectory() as scratch:
-        folder = write_pages(pages, Path(scratch) / "pages", len(pages))
-        print("\nend to end, `winnow predict DIR -o FILE --jobs N` (reading files, writing JSON Lines):")
+        count = max(args.worker_pages, len(pages))
+        folder = write_pages(pages, Path(scratch) / "pages", count)
+        print(f"\nend to end, `winnow predict DIR -o FILE --jobs N` over {count:,} pages (reading files, writing "
+              f"JSON Lines):")
         rates = {}
         for jobs in sorted({1, os.cpu_count() or 1}):
             wall = wall_seconds([*WINNOW, "predict", str(folder), "-q", "-o", str(Path(scratch) / "out.jsonl"),
                                     "--jobs", str(jobs), *model_args])
-            rates[jobs] = len(pages) / wall
+            rates[jobs] = count / wall
             print(f"  --jobs {jobs}: {rates[jobs]:.1f} pages/s ({wall:.1f} s with start-up), "
                   f"{rates[jobs] / rates[1]:.2f}x --jobs 1")
 
