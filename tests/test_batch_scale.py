@@ -212,11 +212,20 @@ def test_extract_with_workers_matches(tmp_path, tiny_model_path):
     assert outputs[0] == outputs[1] and outputs[0].count("# ") >= 5
 
 
-@pytest.mark.parametrize("jobs, sources, expected", [(3, ["a"], 3), (0, ["a"], 1), (0, ["x.warc.gz"], None)])
-def test_resolve_jobs(jobs, sources, expected):
+@pytest.mark.parametrize("jobs, pages, expected", [(3, 1, 3), (0, 1, 1), (0, 500, 1), (0, 100_000, None)])
+def test_resolve_jobs(jobs, pages, expected):
     import os
 
-    assert batch.resolve_jobs(jobs, sources) == (expected or os.cpu_count())
+    # By default, few pages are not worth a worker's start-up; many get one worker per core.
+    assert batch.resolve_jobs(jobs, [f"p{n}.html" for n in range(pages)]) == (expected or os.cpu_count())
+
+
+def test_resolve_jobs_for_archives_and_batches_two_workers_pay_for(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert batch.resolve_jobs(0, ["x.warc.gz"]) == 8  # pages not counted beforehand
+    enough = 2 * batch.CHUNKS_PER_WORKER * batch.CHUNK_PAGES
+    assert batch.resolve_jobs(0, ["p.html"] * enough) == 2
+    assert batch.resolve_jobs(0, ["p.html"] * (enough - batch.CHUNK_PAGES)) == 1  # a chunk fewer
 
 
 @pytest.fixture(scope="module")
