@@ -212,7 +212,7 @@ def test_extract_with_workers_matches(tmp_path, tiny_model_path):
     assert outputs[0] == outputs[1] and outputs[0].count("# ") >= 5
 
 
-@pytest.mark.parametrize("jobs, pages, expected", [(3, 1, 3), (0, 1, 1), (0, 500, 1), (0, 100_000, None)])
+@pytest.mark.parametrize("jobs, pages, expected", [(3, 1, 3), (0, 1, 1), (0, 200, 1), (0, 100_000, None)])
 def test_resolve_jobs(jobs, pages, expected):
     import os
 

@@ -235,6 +235,20 @@ print("ok")
 
 # ---------------------------------------------------------------- the skops format
 
+def test_skops_is_imported_only_for_skops_files(tiny_model_path):
+    # Importing skops imports every scikit-learn estimator: a second of start-up for each command and each
+    # batch worker, which most runs (a joblib model) never need.
+    script = f"""
+import sys, winnow.cli, winnow.predict.batch
+from winnow.model import load_model
+load_model({str(tiny_model_path)!r})
+print("skops" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
+
+
 def test_skops_round_trip(tiny_model, tmp_path, held_out_html):
     from winnow.model import load_model
 

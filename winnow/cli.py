@@ -151,7 +151,7 @@ FromFileOption = Annotated[Optional[str], typer.Option(
     "--from-file", help="Also read page paths (files, directories, globs, WARC files) from this file, one per "
                         "line; - reads them from stdin.")]
 JobsOption = Annotated[int, typer.Option(
-    "--jobs", "-j", help="Worker processes (0: one per core, but no more than one per 512 pages, as a worker "
+    "--jobs", "-j", help="Worker processes (0: one per core, but no more than one per 256 pages, as a worker "
                          "takes seconds to start; 1: no workers).")]
 OrderedOption = Annotated[bool, typer.Option(
     "--ordered/--unordered", help="Write pages in input order, or as soon as they are done (faster with --jobs).")]

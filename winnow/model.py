@@ -18,7 +18,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
-import skops.io as skops_io
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
@@ -153,6 +152,8 @@ class WinnowModel:
                   "pipeline": self.pipeline, "text_pipeline": self.text_pipeline}
         scratch = path.with_name(path.name + ".tmp")
         if path.suffix == SKOPS_SUFFIX:
+            import skops.io as skops_io  # here, not at the top: importing it takes seconds (all of sklearn)
+
             payload = skops_io.dumps(stored)
             scratch.write_bytes(f"{SKOPS_HEADER} {hashlib.sha256(payload).hexdigest()}\n".encode() + payload)
         else:
@@ -174,6 +175,8 @@ def _read_joblib(path: Path):
 
 def _read_skops(path: Path):
     """A skops model file: its hash checked, and only types winnow trusts rebuilt (no code runs)."""
+    import skops.io as skops_io
+
     header, _, payload = path.read_bytes().partition(b"\n")
     magic, _, digest = header.decode("ascii", "replace").partition(" ")
     if magic != SKOPS_HEADER:

@@ -37,8 +37,8 @@ from winnow.segment import MAX_BLOCKS, segment
 
 CHUNK_PAGES = 32  # pages classified in one predict_proba call
 # A worker starts by importing winnow and receiving the model: seconds that many chunks must pay back.
-# On 2 cores, 415 pages took as long with two workers as with none, 2,075 pages 1.6x less (speed.py).
-CHUNKS_PER_WORKER = 16
+# On 2 cores, two workers against none: 256 pages 1.2x slower, 512 pages 1.4x faster (docs/DESIGN.md).
+CHUNKS_PER_WORKER = 8
 PAGE_SECONDS = 30.0  # time limit to segment one page
 _JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
 
