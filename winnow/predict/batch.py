@@ -203,10 +203,10 @@ def resolve_jobs(jobs: int, sources: list[str]) -> int:
     than two workers pay for are classified in this process (1)."""
     if jobs > 0:
         return jobs
+    cores = os.cpu_count() or 1
     if any(is_archive(source) for source in sources):
-        return os.cpu_count() or 1
-    workers = min(os.cpu_count() or 1, -(-len(sources) // CHUNK_PAGES) // CHUNKS_PER_WORKER)
-    return workers if workers >= 2 else 1
+        return cores  # their pages are not counted beforehand
+    return max(1, min(cores, -(-len(sources) // CHUNK_PAGES) // CHUNKS_PER_WORKER))
 
 
 def _map_chunks(model: WinnowModel, formatter: Formatter, options: BatchOptions,
