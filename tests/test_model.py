@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 import winnow
-from winnow.model import MODEL_FORMAT, SCANT_CONTENT_SHARE, SCANT_CONTENT_WORDS, ModelError, WinnowModel, decode, load_model
+from winnow.model import (CONTENT_REACH, CONTENT_SURE, CONTENT_SURE_SHARE, MODEL_FORMAT, SCANT_CONTENT_SHARE, SCANT_CONTENT_WORDS, ModelError,
+                          WinnowModel, decode, load_model)
 from winnow.pages import Page
 from winnow.predict.extract import assemble
 from winnow.segment import BLOCK_COLUMNS, LABELS
@@ -339,3 +340,50 @@ def test_decode_comment_threshold_per_block():
     labels = ["chrome", "comment", "content"]
     assert decode(blocks, proba, labels).tolist() == ["content", "chrome", "chrome"]
     assert decode(blocks, proba, labels, np.array([0.3, 0.3, np.inf])).tolist() == ["content", "comment", "chrome"]
+
+
+def _page_with_sure_content_first(page: str, unsure: list[float]) -> tuple[pd.DataFrame, list[list[float]]]:
+    """A page whose first block is sure content (and long enough), then one block per unsure content probability."""
+    texts = [" ".join(["word"] * SCANT_CONTENT_WORDS)] + ["a teaser"] * len(unsure)
+    proba = [[0.05, 0.0, 0.95]] + [[0.9 - p, 0.1, p] for p in unsure]
+    return pd.DataFrame({"page": page, "text": texts}), proba
+
+
+def test_decode_takes_unsure_content_far_from_the_sure_content_for_its_runner_up():
+    unsure = CONTENT_SURE - 0.05  # content by argmax, yet not sure
+    blocks, proba = _page_with_sure_content_first("a", [unsure] * (CONTENT_REACH + 2))
+    proba[-1] = [0.0, 0.3, 0.7 - 0.01]  # far, and a comment more than chrome
+    predicted = decode(blocks, np.array(proba), ["chrome", "comment", "content"]).tolist()
+    assert predicted == ["content"] * (CONTENT_REACH + 1) + ["chrome", "comment"]
+
+
+def test_decode_keeps_sure_content_anywhere_and_unsure_content_near_it():
+    blocks, proba = _page_with_sure_content_first("a", [0.6] * CONTENT_REACH + [0.5, CONTENT_SURE] + [0.6] * CONTENT_REACH)
+    predicted = decode(blocks, np.array(proba), ["chrome", "comment", "content"]).tolist()
+    # the 0.5 block is CONTENT_REACH + 1 from the first block but 1 from the sure block after it
+    assert predicted == ["content"] * len(blocks)
+
+
+def test_decode_measures_distance_to_sure_content_within_the_page():
+    sure_last = pd.DataFrame({"page": "a", "text": ["menu", " ".join(["word"] * SCANT_CONTENT_WORDS)]})
+    after, after_proba = _page_with_sure_content_first("b", [0.6] * (CONTENT_REACH + 1))
+    after = after.iloc[::-1].reset_index(drop=True)  # b: unsure blocks first, its sure block last
+    unsure_only = pd.DataFrame({"page": "c", "text": [" ".join(["word"] * SCANT_CONTENT_WORDS)]})
+    blocks = pd.concat([sure_last, after, unsure_only], ignore_index=True)
+    proba = np.array([[0.9, 0.0, 0.1], [0.05, 0.0, 0.95]] + after_proba[::-1] + [[0.4, 0.0, 0.6]])
+    predicted = decode(blocks, proba, ["chrome", "comment", "content"]).tolist()
+    # b's first block follows a's sure block but is CONTENT_REACH + 1 from b's own; c has no sure block
+    assert predicted == ["chrome", "content", "chrome"] + ["content"] * (CONTENT_REACH + 1) + ["content"]
+
+
+def test_decode_keeps_scattered_content_where_the_sure_blocks_hold_little_of_it():
+    # a listing: one sure block, and far from it unsure items holding more words than the share allows
+    sure_words = SCANT_CONTENT_WORDS
+    item_words = int(sure_words * (1 - CONTENT_SURE_SHARE) / CONTENT_SURE_SHARE) + 1
+    texts = [" ".join(["word"] * sure_words)] + ["menu"] * (CONTENT_REACH + 1) + [" ".join(["item"] * item_words)]
+    blocks = pd.DataFrame({"page": "listing", "text": texts})
+    proba = np.array([[0.05, 0.0, 0.95]] + [[0.9, 0.0, 0.1]] * (CONTENT_REACH + 1) + [[0.4, 0.0, 0.6]])
+    labels = ["chrome", "comment", "content"]
+    assert decode(blocks, proba, labels).tolist()[-1] == "content"
+    blocks.loc[len(texts) - 1, "text"] = " ".join(["item"] * (item_words - 2))  # now the sure block holds the share
+    assert decode(blocks, proba, labels).tolist()[-1] == "chrome"

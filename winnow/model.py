@@ -73,14 +73,22 @@ def _version(package: str) -> str:
 SCANT_CONTENT_WORDS = 300
 SCANT_CONTENT_SHARE = 0.45  # of the page's highest content probability
 SCANT_CONTENT_FLOOR = 0.1  # a page where no block comes this close to content (an error page) is left alone
+# An article's text sits together. On a page whose sure content blocks hold most of its content words, a
+# block labeled content though the model is unsure of it, more than CONTENT_REACH blocks from any block it
+# is sure of, is a teaser, a caption of another story or a stray quote: it takes its next most probable
+# label (docs/DESIGN.md).
+CONTENT_SURE = 0.7
+CONTENT_SURE_SHARE = 0.5  # of the page's content words, in sure blocks
+CONTENT_REACH = 3
 
 
 def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
            comment_threshold: np.ndarray | float | None = None) -> np.ndarray:
     """Each block's label from its probabilities (columns in `labels` order): the most probable one, except
     that a block whose comment probability reaches `comment_threshold` (per block, or one for all) is a
-    comment, and that on a page with scant content (grouped by `page`) the most content-like blocks not
-    labeled comment become content."""
+    comment, that on a page with scant content (grouped by `page`) the most content-like blocks not
+    labeled comment become content, and that content far from the page's sure content is not content.
+    A page's blocks are consecutive rows, in reading order."""
     best = proba.argmax(axis=1)
     predicted = np.asarray(labels)[best]
     if comment_threshold is not None and "comment" in labels:
@@ -88,12 +96,38 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     if "content" not in labels:
         return predicted
     content = proba[:, labels.index("content")]
-    words = np.where(predicted == "content", blocks["text"].str.count(" ").to_numpy() + 1, 0)
-    by_page = pd.DataFrame({"page": blocks["page"].to_numpy(), "words": words, "content": content}).groupby("page", sort=False)
+    pages, words = blocks["page"].to_numpy(), blocks["text"].str.count(" ").to_numpy() + 1
+    by_page = pd.DataFrame({"page": pages, "words": np.where(predicted == "content", words, 0),
+                            "content": content}).groupby("page", sort=False)
     page_best = by_page["content"].transform("max").to_numpy()
     scant = (by_page["words"].transform("sum").to_numpy() < SCANT_CONTENT_WORDS) & (page_best >= SCANT_CONTENT_FLOOR)
     predicted[scant & (content >= SCANT_CONTENT_SHARE * page_best) & (predicted != "comment")] = "content"
+    stray = _stray_content(predicted == "content", content, pages, words)
+    if stray.any():
+        runner_up = np.where(np.arange(len(labels)) == labels.index("content"), -1.0, proba[stray]).argmax(axis=1)
+        predicted[stray] = np.asarray(labels)[runner_up]
     return predicted
+
+
+def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """Content blocks the model is unsure of, far from the sure ones, on pages whose sure blocks hold most
+    of the content's words (an article; on a listing, the scattered parts are the content)."""
+    sure = content >= CONTENT_SURE
+    by_page = pd.DataFrame({"page": pages, "sure": np.where(is_content & sure, words, 0),
+                            "all": np.where(is_content, words, 0)}).groupby("page", sort=False)
+    article = by_page["sure"].transform("sum").to_numpy() >= CONTENT_SURE_SHARE * by_page["all"].transform("sum").to_numpy()
+    return is_content & ~sure & article & _far_from(sure, pages)
+
+
+def _far_from(anchors: np.ndarray, pages: np.ndarray, reach: int = CONTENT_REACH) -> np.ndarray:
+    """Rows more than `reach` rows from every anchor row of their page; False on pages without anchors."""
+    rows = np.arange(len(anchors))
+    before = np.maximum.accumulate(np.where(anchors, rows, -1))
+    after = np.minimum.accumulate(np.where(anchors, rows, len(rows))[::-1])[::-1]
+    has_before = (before >= 0) & (pages[before.clip(0)] == pages)
+    has_after = (after < len(rows)) & (pages[after.clip(max=len(rows) - 1)] == pages)
+    near = (has_before & (rows - before <= reach)) | (has_after & (after - rows <= reach))
+    return (has_before | has_after) & ~near
 
 
 class WinnowModel:
