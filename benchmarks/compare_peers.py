@@ -359,6 +359,7 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
         log(f"winnow fold {n}/{k}: fitting on {len(train):,} blocks, extracting {len(test_ids)} pages")
         with threadpool_limits(limits=os.cpu_count()):  # fitting is not what is timed: all cores
             model = WinnowModel(fit_blocks(train, chrome_share=PRESETS["default"]["chrome_share"],
+                                           dataset_weights=PRESETS["default"]["dataset_weights"],
                                            log=lambda message: None)[0])
         fold = [page for page in pages if page.id in test_ids]
         result = run_winnow(model, fold)

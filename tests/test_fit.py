@@ -80,3 +80,14 @@ def test_chrome_sample_keeps_every_other_block_and_the_chrome_total():
     assert 3300 < (kept == "chrome").sum() < 3700
     assert set(counts[kept == "chrome"]) == {2.0} and set(counts[kept != "chrome"]) == {1.0}
     assert np.array_equal(labels[chrome_sample(labels, 1.0)[0]], labels)
+
+
+def test_train_fits_with_the_dataset_weights_and_records_them(native_dir):
+    from winnow.train.fit import train
+
+    blocks, _ = load_corpus([str(native_dir)])
+    models = [train([str(native_dir)], max_iter=10, dataset_weights=weights, log=lambda m: None)
+              for weights in (None, {blocks["dataset"].iloc[0]: 0.2})]
+    assert models[1].card["params"]["dataset_weights"] == {blocks["dataset"].iloc[0]: 0.2}
+    proba = [model.label_blocks(blocks)["proba_content"].to_numpy() for model in models]
+    assert not np.allclose(*proba)  # counted 0.2 times, the blocks weigh less against the boosting's L2 penalty

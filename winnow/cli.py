@@ -239,7 +239,8 @@ def train(
         if not specs:
             raise TrainingError("name the training data (e.g. `winnow train dragnet:train`) or a --preset")
         model = train_model(specs, test_specs, datasets, text_specs, text_test_specs, max_iter=max_iter,
-                            chrome_share=chrome_share or recipe.get("chrome_share", 1.0), text_params=text_params,
+                            chrome_share=chrome_share or recipe.get("chrome_share", 1.0),
+                            dataset_weights=recipe.get("dataset_weights"), text_params=text_params,
                             log=lambda m: err.print(m, highlight=False))
         model.save(output)
         card_path = output.with_name(output.name.removesuffix(".joblib") + ".card.json")
