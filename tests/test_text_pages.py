@@ -583,6 +583,19 @@ def test_ordinal_dates_stamp_comments_and_spelled_out_counts_head_them():
     assert threads["since_stamp"].tolist() == [STAMP_REACH, STAMP_REACH, 0, 1, 0, 1, 2]
 
 
+def test_the_last_comment_header_before_a_line_and_where_it_stands():
+    from winnow.features import STAMP_REACH, text_features, thread_features
+
+    prose = "A paragraph of the article with a good many words in it, one two three four five six seven."
+    lines = ["Home", "Comments", prose, prose, prose, "Post a Comment", "h4rm0ny", "I do not care what they say."]
+    blocks = segment(Page("thread.txt", "\n".join(lines), "text"))
+    threads = thread_features(blocks, text_features(blocks["text"], blocks["link_chars"], blocks["indent"]))
+    assert threads["since_last_comment_header"].tolist() == [STAMP_REACH, 0, 1, 2, 3, 0, 1, 2]
+    where = threads["last_comment_header_words_before"]
+    assert where[0] == -1 and where[1] == where[4] < 0.05  # the share bar's header, before the article
+    assert where[5] == where[7] > 0.8  # the thread's header, after it
+
+
 def test_repeated_line_shapes_mark_thread_fields_and_list_items():
     from winnow.features import REPEAT_REACH, repeat_features, text_features
 

@@ -24,7 +24,7 @@ from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
 WORD_CHARS = 100  # the words of a block's text that lend their evidence are those in its first characters
-FEATURES_VERSION = 8  # bump when features change: models fitted on other features cannot be used
+FEATURES_VERSION = 9  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
@@ -214,6 +214,12 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     columns["comment_header"] = header
     columns["after_comment_header"] = (position > first_header).astype("float32")
     columns["since_comment_header"] = ((position - first_header) / size).fillna(-1)
+    # The last header before a line, not the first: a share bar's "Comments" link heads no thread.
+    last_header = position.where(header > 0).groupby(page).ffill()
+    columns["since_last_comment_header"] = (position - last_header).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
+    words = numbers["words"].groupby(page, sort=False)
+    words_before = (words.cumsum() - numbers["words"]) / words.transform("sum").clip(lower=1)
+    columns["last_comment_header_words_before"] = words_before.where(header > 0).groupby(page).ffill().fillna(-1)
     ago = rhythm["ago"].groupby(page, sort=False)
     columns["ago_still_to_come"] = (ago.transform("sum") - ago.cumsum()) / ago.transform("sum").clip(lower=1)
     # A comment is a stamp line ("jane 3 days ago", "May 2, 2012 at 7:21 pm", "Luke, on November 7th, 2012",
