@@ -1,8 +1,8 @@
 """Regression gate: the shipped default model must keep its accuracy on the held-out dragnet test split.
 
-The floors sit just under what the shipped model scored when it was built (winnow/models/default.card.json):
-a change that quietly lowers accuracy fails here. Runs in the normal suite; skips when ../shared/datasets
-or the default model file is missing.
+The floors sit under what the shipped model scored when it was built (winnow/models/default.card.json), by
+about the spread between equivalent fits of its recipe: a change that lowers accuracy beyond that fails here.
+Runs in the normal suite; skips when ../shared/datasets or the default model file is missing.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import pytest
 import winnow
 from winnow.model import default_model_path
 
-# Measured on the shipped model: HTML content 0.947, comment 0.927; text content 0.915, comment 0.870.
+# Measured on the shipped model: HTML content 0.943, comment 0.915; text content 0.917, comment 0.865.
+# The same recipe fitted on another draw of its chrome blocks moves the test split by 0.005 (content) and
+# 0.011 (comment) (docs/DESIGN.md): the floors leave that much room.
 FLOORS = {
-    "dragnet:test": {"content": 0.94, "comment": 0.915},
-    "dragnet:test@text": {"content": 0.905, "comment": 0.86},
+    "dragnet:test": {"content": 0.935, "comment": 0.9},
+    "dragnet:test@text": {"content": 0.905, "comment": 0.85},
 }
 
 pytestmark = pytest.mark.quality
