@@ -108,13 +108,18 @@ def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> 
     return out.astype("float32")
 
 
+def words_before_share(page: pd.Series, words: pd.Series) -> pd.Series:
+    """The share of its page's words that come before each block."""
+    grouped = words.groupby(page, sort=False)
+    return (grouped.cumsum() - words) / grouped.transform("sum").clip(lower=1)
+
+
 def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     """Where a block stands in its page."""
     page = blocks["page"]
     grouped = numbers["words"].groupby(page)
     size = page.map(page.value_counts()).astype("float32")
     position = blocks.groupby("page", sort=False).cumcount().astype("float32")
-    words_before = grouped.cumsum() - numbers["words"]
     total_words = grouped.transform("sum").clip(lower=1)
     densest = numbers.assign(pos=position, page=page).sort_values("words", ascending=False).groupby("page").pos.first()
     long_block = numbers["words"] >= 20
@@ -125,7 +130,7 @@ def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "page_blocks": size,
         "position": position / size,
-        "words_before": words_before / total_words,
+        "words_before": words_before_share(page, numbers["words"]),
         "words_share": numbers["words"] / total_words,
         "words_vs_max": numbers["words"] / grouped.transform("max").clip(lower=1),
         "from_densest": (position - page.map(densest)) / size,
@@ -217,8 +222,7 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     # The last header before a line, not the first: a share bar's "Comments" link heads no thread.
     last_header = position.where(header > 0).groupby(page).ffill()
     columns["since_last_comment_header"] = (position - last_header).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
-    words = numbers["words"].groupby(page, sort=False)
-    words_before = (words.cumsum() - numbers["words"]) / words.transform("sum").clip(lower=1)
+    words_before = words_before_share(page, numbers["words"])
     columns["last_comment_header_words_before"] = words_before.where(header > 0).groupby(page).ffill().fillna(-1)
     ago = rhythm["ago"].groupby(page, sort=False)
     columns["ago_still_to_come"] = (ago.transform("sum") - ago.cumsum()) / ago.transform("sum").clip(lower=1)
