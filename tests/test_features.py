@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from winnow.features import WORD_CHARS, BlockFeatures
+from winnow.features import WORD_CHARS, BlockFeatures, window_means
 from winnow.pages import Page
 from winnow.segment import segment
 
@@ -180,3 +180,16 @@ def test_cjk_text(fitted):
     values = pd.DataFrame(fitted.transform(rows), columns=fitted.get_feature_names_out())
     assert values.loc[0, "cjk"] > 0.5
     assert not values.isna().any().any()
+
+
+@pytest.mark.parametrize("window", [1, 5, 21])
+def test_window_means_are_pandas_centred_rolling_means_per_page(window):
+    rng = np.random.default_rng(7)
+    page = pd.Series(rng.choice(["a", "b", "c"], size=60))  # pages interleaved, one of them short
+    page[page == "c"] = ["c"] * 2 + ["a"] * (int((page == "c").sum()) - 2)
+    values = pd.DataFrame({"x": rng.integers(0, 50, 60).astype(float), "y": rng.random(60)})
+    expected = (values.groupby(page, sort=False).rolling(window, center=True, min_periods=1).mean()
+                .reset_index(level=0, drop=True).sort_index())
+    got = window_means(page, values, window)
+    assert list(got.index) == list(values.index)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)

@@ -114,6 +114,23 @@ def words_before_share(page: pd.Series, words: pd.Series) -> pd.Series:
     return (grouped.cumsum() - words) / grouped.transform("sum").clip(lower=1)
 
 
+def window_means(page: pd.Series, values: pd.DataFrame, window: int) -> pd.DataFrame:
+    """The mean of each column over the `window` blocks centred on each block, within its page (fewer at the
+    page's ends): pandas' centred rolling mean per page, from one cumulative sum over the whole batch."""
+    codes = pd.factorize(page)[0]
+    order = np.argsort(codes, kind="stable")  # each page's blocks together, in their order
+    grouped = codes[order]
+    spot = np.arange(len(order))
+    reach = window // 2
+    low = np.maximum(spot - reach, np.searchsorted(grouped, grouped, "left"))
+    high = np.minimum(spot + reach + 1, np.searchsorted(grouped, grouped, "right"))
+    sums = np.zeros((len(order) + 1, values.shape[1]))
+    np.cumsum(values.to_numpy(np.float64)[order], axis=0, out=sums[1:])
+    means = np.empty_like(sums[1:])
+    means[order] = (sums[high] - sums[low]) / (high - low)[:, None]
+    return pd.DataFrame(means, index=values.index, columns=values.columns)
+
+
 def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     """Where a block stands in its page."""
     page = blocks["page"]
@@ -148,21 +165,21 @@ def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd
         for name in CONTEXT_FEATURES:
             columns[f"{name}@{-offset:+d}"] = shifted[name]
     for window in (5, 15):
-        rolled = numbers["words"].groupby(page, sort=False).rolling(window, center=True, min_periods=1)
-        columns[f"words_mean@{window}"] = rolled.mean().reset_index(level=0, drop=True)
-        rolled = numbers["link_density"].groupby(page, sort=False).rolling(window, center=True, min_periods=1)
-        columns[f"link_density_mean@{window}"] = rolled.mean().reset_index(level=0, drop=True)
+        means = window_means(page, numbers[["words", "link_density"]], window)
+        columns[f"words_mean@{window}"] = means["words"]
+        columns[f"link_density_mean@{window}"] = means["link_density"]
     return pd.DataFrame(columns, index=numbers.index).fillna(-1).astype("float32")
 
 
 # "Comments", "{ 12 comments }", "One comment", "8 appreciated comments on ..."
-_COMMENT_HEADER = (r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z]+\s+)?)?"
-                   r"(?:comments?|responses?|replies|reader comments|discussion|add a comment"
-                   r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
+_COMMENT_HEADER = re.compile(r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+                             r"(?:[a-z]+\s+)?)?(?:comments?|responses?|replies|reader comments|discussion|add a comment"
+                             r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
 RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar", "date"]
 STAMP_REACH = 20  # lines; farther from a stamp (time, date, avatar) counts as far
 REPEAT_REACH = 10  # lines either side in which a line's shape, first or last word is looked for again
 SHAPE_LINE_WORDS = 12  # longer lines are prose: their shape is not looked for
+_DIGITS = re.compile(r"\d+")
 SHORT_LINE_WORDS = 5  # the first and last word of lines this short are their shape ("Kevin said,", "1. Al")
 
 
@@ -184,10 +201,11 @@ def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
 
     A line's shape is its lowercased text with numbers masked; short lines also have their first and last word.
     """
-    shape = blocks["text"].str.slice(0, 60).str.lower().str.replace(r"\d+", "0", regex=True).str.strip()
+    shapes = [_DIGITS.sub("0", text[:60].lower()).strip() for text in blocks["text"].tolist()]
     short = (numbers["words"] <= SHORT_LINE_WORDS).to_numpy()
-    first = pd.Series([line.partition(" ")[0] if is_short else "" for line, is_short in zip(shape, short)])
-    last = pd.Series([line.rpartition(" ")[2] if is_short else "" for line, is_short in zip(shape, short)])
+    first = pd.Series([line.partition(" ")[0] if is_short else "" for line, is_short in zip(shapes, short)])
+    last = pd.Series([line.rpartition(" ")[2] if is_short else "" for line, is_short in zip(shapes, short)])
+    shape = pd.Series(shapes, index=blocks.index)
     page = blocks["page"]
     position = page.groupby(page, sort=False).cumcount().to_numpy(np.int64)
     spots = pd.factorize(page)[0].astype(np.int64) * (position.max(initial=0) + 2 * REPEAT_REACH + 1) + position
@@ -205,14 +223,16 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     last stamp (time, date or avatar) was, and how many lines ahead the next.
     """
     page = blocks["page"]
-    rhythm = numbers[[name for name in RHYTHM_FEATURES if name != "short"]].clip(upper=1).assign(
+    cues = [name for name in RHYTHM_FEATURES if name != "short"]
+    rhythm = pd.DataFrame(np.minimum(numbers[cues].to_numpy(), 1), index=numbers.index, columns=cues).assign(
         short=(numbers["words"] <= 4).astype("float32"))
     columns = {}
     for window in (7, 21):
-        rolled = rhythm.groupby(page, sort=False).rolling(window, center=True, min_periods=1).mean()
+        means = window_means(page, rhythm, window)
         for name in RHYTHM_FEATURES:
-            columns[f"{name}_share@{window}"] = rolled[name].reset_index(level=0, drop=True)
-    header = blocks["text"].str.lower().str.contains(_COMMENT_HEADER).astype("float32")
+            columns[f"{name}_share@{window}"] = means[name]
+    header = pd.Series([_COMMENT_HEADER.match(text.lower()) is not None for text in blocks["text"].tolist()],
+                       index=blocks.index, dtype="float32")
     position = blocks.groupby("page", sort=False).cumcount().astype("float32")
     first_header = position.where(header > 0).groupby(page).transform("min")
     size = page.map(page.value_counts()).astype("float32")
@@ -228,20 +248,20 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     columns["ago_still_to_come"] = (ago.transform("sum") - ago.cumsum()) / ago.transform("sum").clip(lower=1)
     # A comment is a stamp line ("jane 3 days ago", "May 2, 2012 at 7:21 pm", "Luke, on November 7th, 2012",
     # an avatar) and lines after it.
-    stamped = position.where((rhythm[["ago", "time", "avatar", "date"]] > 0).any(axis=1))
+    stamped = position.where((rhythm[["ago", "time", "avatar", "date"]].to_numpy() > 0).any(axis=1))
     columns["since_stamp"] = (position - stamped.groupby(page).ffill()).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
     columns["until_stamp"] = (stamped.groupby(page).bfill() - position).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
     return pd.DataFrame(columns, index=blocks.index).fillna(0).astype("float32")
 
 
 def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
-    tag = blocks["tag"]
-    codes, paths = pd.factorize(" " + blocks["path"] + " ")  # a page repeats few paths: test each once
+    tag_codes, tags = pd.factorize(blocks["tag"])  # a page uses few tags and paths: test each once
+    codes, paths = pd.factorize(" " + blocks["path"] + " ")
     paths = pd.Series(paths)
-    columns = {f"tag={t}": (tag == t) for t in TAGS}
+    columns = {f"tag={t}": np.asarray(tags == t)[tag_codes] for t in TAGS}
     columns.update({f"in_{m}": paths.str.contains(f" {m} ", regex=False).to_numpy()[codes] for m in PATH_MARKERS})
     columns["depth"] = blocks["depth"]
-    columns["text_page"] = tag == ""
+    columns["text_page"] = np.asarray(tags == "")[tag_codes]
     return pd.DataFrame(columns, index=blocks.index).astype("float32")
 
 

@@ -119,31 +119,38 @@ def page_title(root: etree._Element | None) -> str:
     return _WHITESPACE.sub(" ", "".join(title.itertext())).strip() if title is not None else ""
 
 
-def _class_tokens(element: etree._Element) -> str:
-    return _tokens_of((element.get("class") or "") + " " + (element.get("id") or ""))
-
-
 @lru_cache(maxsize=65536)  # a site repeats its class names on every page
 def _tokens_of(attrs: str) -> str:
     return " ".join(t for t in _TOKEN_SPLIT.split(attrs.lower()) if len(t) > 1)
 
 
-def _hidden(element: etree._Element) -> bool:
-    if element.get("hidden") is not None:
-        return not _REACT_STREAMED.fullmatch(element.get("id") or "")
-    if element.get("aria-hidden") == "true":
+def _hidden(attributes: dict) -> bool:
+    if "hidden" in attributes:
+        return not _REACT_STREAMED.fullmatch(attributes.get("id") or "")
+    if attributes.get("aria-hidden") == "true":
         return True
-    style = element.get("style")
+    style = attributes.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
 class _Open:
-    """An open element on the walk's stack."""
+    """An open element on the walk's stack, with what a block flushed inside it needs, gathered as the walk
+    descends (so a flush costs the same at any depth): the tag path of the open block elements, the class/id
+    tokens of the open elements up to this one, and the nearest label."""
 
-    __slots__ = ("tag", "tokens", "label", "is_block", "skipped")
+    __slots__ = ("tag", "tokens", "label", "is_block", "skipped", "path", "owner", "all_tokens")
 
-    def __init__(self, tag: str, tokens: str = "", label: str = "", is_block: bool = False, skipped: bool = False):
-        self.tag, self.tokens, self.label, self.is_block, self.skipped = tag, tokens, label, is_block, skipped
+    def __init__(self, tag: str, parent: _Open | None, tokens: str = "", label: str = "", is_block: bool = False,
+                 skipped: bool = False):
+        self.tag, self.tokens, self.is_block, self.skipped = tag, tokens, is_block, skipped
+        self.label = label or (parent.label if parent else "")
+        inherited_path, self.owner = (parent.path, parent.owner) if parent else ("", "")
+        if is_block:
+            self.path, self.owner = (inherited_path + " " + tag if inherited_path else tag), tag
+        else:
+            self.path = inherited_path
+        inherited_tokens = parent.all_tokens if parent else ""
+        self.all_tokens = (inherited_tokens + " " + tokens if inherited_tokens else tokens) if tokens else inherited_tokens
 
 
 def _image_text(element: etree._Element) -> str:
@@ -188,7 +195,7 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
         nonlocal label, anchor
         parts.append(text)
         if label is None and not text.isspace():
-            label = next((o.label for o in reversed(stack) if o.label), "")
+            label = stack[-1].label if stack else ""
             anchor = (element, where)
 
     def flush() -> None:
@@ -196,13 +203,11 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
         if label is not None:  # set by the first visible text: most block boundaries hold none
             text = _WHITESPACE.sub(" ", "".join(parts)).strip()
             if text and len(rows) < max_blocks:
-                blocks = [o for o in stack if o.is_block]
-                owner = blocks[-1] if blocks else None
-                path = " ".join(o.tag for o in blocks)
+                top = stack[-1] if stack else None
                 near = " ".join(o.tokens for o in stack[-2:] if o.tokens)
-                far = " ".join(o.tokens for o in stack[:-2] if o.tokens)
-                rows.append((text, owner.tag if owner else "", path, len(stack), min(link_chars, len(text)),
-                             near, far, 0, label or ""))
+                far = stack[-3].all_tokens if len(stack) > 2 else ""
+                rows.append((text, top.owner if top else "", top.path if top else "", len(stack),
+                             min(link_chars, len(text)), near, far, 0, label))
                 if anchors is not None:
                     anchors.append(anchor)
         parts.clear()
@@ -211,28 +216,33 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
     walker = etree.iterwalk(root, events=("start", "end"))
     started = 0
     for event, element in walker:
-        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        tag = element.tag
+        tag = tag.lower() if tag.__class__ is str else ""
         if event == "start":
             started += 1
             if started > MAX_ELEMENTS:
                 break
-            if tag in skip or not tag or _hidden(element):
+            attributes = dict(element.items())
+            parent = stack[-1] if stack else None
+            if tag in skip or not tag or (attributes and _hidden(attributes)):
                 walker.skip_subtree()
-                stack.append(_Open(tag, skipped=True))
+                stack.append(_Open(tag, parent, skipped=True))
                 continue
             is_image = images and tag == "img"
             is_block = tag in BLOCK_TAGS or is_image
             if is_block:
                 flush()
-            stack.append(_Open(tag, _class_tokens(element), element.get(LABEL_ATTRIBUTE, ""), is_block))
+            tokens = _tokens_of(attributes.get("class", "") + " " + attributes.get("id", "")) if attributes else ""
+            stack.append(_Open(tag, parent, tokens, attributes.get(LABEL_ATTRIBUTE, ""), is_block))
             if is_image:
                 add(_image_text(element), element, "image")
             if tag == "a":
                 in_link += 1
-            if element.text:
-                add(element.text, element, "text")
+            text = element.text
+            if text:
+                add(text, element, "text")
                 if in_link:
-                    link_chars += len(element.text.strip())
+                    link_chars += len(text.strip())
         else:
             opened = stack.pop()
             if opened.is_block:
@@ -241,9 +251,10 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
                 stack.pop()
             if tag == "a" and not opened.skipped:
                 in_link -= 1
-            if element.tail:
-                add(" " + element.tail if tag == "br" else element.tail, element, "tail")
+            tail = element.tail
+            if tail:
+                add(" " + tail if tag == "br" else tail, element, "tail")
                 if in_link:
-                    link_chars += len(element.tail.strip())
+                    link_chars += len(tail.strip())
     flush()
     return rows
