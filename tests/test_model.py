@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 import winnow
-from winnow.model import (CONTENT_REACH, CONTENT_SURE, CONTENT_SURE_SHARE, MODEL_FORMAT, SCANT_CONTENT_SHARE, SCANT_CONTENT_WORDS, ModelError,
+from winnow.model import (CONTENT_REACH, CONTENT_SURE, CONTENT_SURE_SHARE, MODEL_FORMAT, SCANT_CONTENT_SHARE, SCANT_CONTENT_WORDS, THREAD_FLOOR,
+                          THREAD_GAP, ModelError,
                           WinnowModel, decode, load_model)
 from winnow.pages import Page
 from winnow.predict.extract import assemble
@@ -387,3 +388,34 @@ def test_decode_keeps_scattered_content_where_the_sure_blocks_hold_little_of_it(
     assert decode(blocks, proba, labels).tolist()[-1] == "content"
     blocks.loc[len(texts) - 1, "text"] = " ".join(["item"] * (item_words - 2))  # now the sure block holds the share
     assert decode(blocks, proba, labels).tolist()[-1] == "chrome"
+
+
+def _thread_page(page: str, gap_lines: int, gap_comment: float) -> tuple[pd.DataFrame, list[list[float]]]:
+    """An article, a stamp line, `gap_lines` lines of comment text the model doubts, another stamp line."""
+    texts = [" ".join(["word"] * SCANT_CONTENT_WORDS), "May 2 at 7:21 pm"] + ["I agree"] * gap_lines + ["May 3"]
+    proba = ([[0.05, 0.0, 0.95], [0.2, 0.7, 0.1]] + [[0.1, gap_comment, 0.9 - gap_comment]] * gap_lines
+             + [[0.2, 0.7, 0.1]])
+    return pd.DataFrame({"page": page, "text": texts}), proba
+
+
+def test_decode_fills_short_gaps_in_comment_threads():
+    labels = ["chrome", "comment", "content"]
+    filled, filled_proba = _thread_page("filled", THREAD_GAP, THREAD_FLOOR)
+    too_long, long_proba = _thread_page("too long", THREAD_GAP + 1, THREAD_FLOOR)
+    unlikely, unlikely_proba = _thread_page("unlikely", 1, THREAD_FLOOR / 2)
+    blocks = pd.concat([filled, too_long, unlikely], ignore_index=True)
+    proba = np.array(filled_proba + long_proba + unlikely_proba)
+    predicted = decode(blocks, proba, labels).tolist()
+    assert predicted == (["content"] + ["comment"] * (THREAD_GAP + 2)  # a gap of THREAD_GAP lines is filled
+                         + ["content", "comment"] + ["content"] * (THREAD_GAP + 1) + ["comment"]  # a longer one not
+                         + ["content", "comment", "content", "comment"])  # below the floor
+
+
+def test_decode_fills_threads_within_a_page_only():
+    a, a_proba = _thread_page("a", 1, 0.3)
+    b, b_proba = _thread_page("b", 1, 0.3)
+    blocks = pd.concat([a.iloc[:2], b.iloc[2:]], ignore_index=True)  # a ends on a stamp, b starts with doubt
+    blocks.loc[2:, "page"] = "b"
+    proba = np.array(a_proba[:2] + b_proba[2:])
+    predicted = decode(blocks, proba, ["chrome", "comment", "content"]).tolist()
+    assert predicted[2] == "content"  # a comment block of page a does not reach into page b

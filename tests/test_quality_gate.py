@@ -12,11 +12,11 @@ import pytest
 import winnow
 from winnow.model import default_model_path
 
-# Measured on the shipped model: HTML content 0.943, comment 0.915; text content 0.917, comment 0.865.
+# Measured on the shipped model: HTML content 0.944, comment 0.925; text content 0.915, comment 0.870.
 # The same recipe fitted on three draws of its chrome blocks spread over 0.005 (content) and 0.018 (comment)
 # of the test split (docs/DESIGN.md): the floors leave about that much room.
 FLOORS = {
-    "dragnet:test": {"content": 0.935, "comment": 0.9},
+    "dragnet:test": {"content": 0.935, "comment": 0.905},
     "dragnet:test@text": {"content": 0.905, "comment": 0.85},
 }
 

@@ -80,6 +80,12 @@ SCANT_CONTENT_FLOOR = 0.1  # a page where no block comes this close to content (
 CONTENT_SURE = 0.7
 CONTENT_SURE_SHARE = 0.5  # of the page's content words, in sure blocks
 CONTENT_REACH = 3
+# In a comment thread the model is often surer of the stamp and name lines ("August 9th, 2012 at 8:38 am",
+# "Kevin said,") than of the comment text between them. The blocks of a gap of at most THREAD_GAP blocks
+# between two comment blocks of a page are comments too, those with a comment probability of at least
+# THREAD_FLOOR (docs/DESIGN.md).
+THREAD_GAP = 10
+THREAD_FLOOR = 0.05
 
 
 def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
@@ -87,14 +93,24 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     """Each block's label from its probabilities (columns in `labels` order): the most probable one, except
     that a block whose comment probability reaches `comment_threshold` (per block, or one for all) is a
     comment, that on a page with scant content (grouped by `page`) the most content-like blocks not
-    labeled comment become content, and that content far from the page's sure content is not content.
+    labeled comment become content, that content far from the page's sure content is not content, and
+    that short gaps in a comment thread are comments.
     A page's blocks are consecutive rows, in reading order."""
     best = proba.argmax(axis=1)
     predicted = np.asarray(labels)[best]
     if comment_threshold is not None and "comment" in labels:
         predicted[proba[:, labels.index("comment")] >= comment_threshold] = "comment"
-    if "content" not in labels:
-        return predicted
+    if "content" in labels:
+        _content_rules(blocks, proba, labels, predicted)
+    if "comment" in labels:
+        back, ahead = _anchor_distances(predicted == "comment", blocks["page"].to_numpy())
+        in_gap = back + ahead - 1 <= THREAD_GAP  # the gap's length
+        predicted[in_gap & (proba[:, labels.index("comment")] >= THREAD_FLOOR)] = "comment"
+    return predicted
+
+
+def _content_rules(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str], predicted: np.ndarray) -> None:
+    """The scant-content and stray-content rules of `decode`, applied to `predicted` in place."""
     content = proba[:, labels.index("content")]
     pages, words = blocks["page"].to_numpy(), blocks["text"].str.count(" ").to_numpy() + 1
     by_page = pd.DataFrame({"page": pages, "words": np.where(predicted == "content", words, 0),
@@ -106,7 +122,6 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     if stray.any():
         runner_up = np.where(np.arange(len(labels)) == labels.index("content"), -1.0, proba[stray]).argmax(axis=1)
         predicted[stray] = np.asarray(labels)[runner_up]
-    return predicted
 
 
 def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarray, words: np.ndarray) -> np.ndarray:
@@ -119,15 +134,20 @@ def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarra
     return is_content & ~sure & article & _far_from(sure, pages)
 
 
-def _far_from(anchors: np.ndarray, pages: np.ndarray, reach: int = CONTENT_REACH) -> np.ndarray:
-    """Rows more than `reach` rows from every anchor row of their page; False on pages without anchors."""
+def _anchor_distances(anchors: np.ndarray, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, how many rows back the nearest anchor row of its page is, and how many ahead (inf: none)."""
     rows = np.arange(len(anchors))
     before = np.maximum.accumulate(np.where(anchors, rows, -1))
     after = np.minimum.accumulate(np.where(anchors, rows, len(rows))[::-1])[::-1]
     has_before = (before >= 0) & (pages[before.clip(0)] == pages)
     has_after = (after < len(rows)) & (pages[after.clip(max=len(rows) - 1)] == pages)
-    near = (has_before & (rows - before <= reach)) | (has_after & (after - rows <= reach))
-    return (has_before | has_after) & ~near
+    return np.where(has_before, rows - before, np.inf), np.where(has_after, after - rows, np.inf)
+
+
+def _far_from(anchors: np.ndarray, pages: np.ndarray, reach: int = CONTENT_REACH) -> np.ndarray:
+    """Rows more than `reach` rows from every anchor row of their page; False on pages without anchors."""
+    back, ahead = _anchor_distances(anchors, pages)
+    return (np.isfinite(back) | np.isfinite(ahead)) & (back > reach) & (ahead > reach)
 
 
 class WinnowModel:
