@@ -175,11 +175,11 @@ def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd
 _COMMENT_HEADER = re.compile(r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
                              r"(?:[a-z]+\s+)?)?(?:comments?|responses?|replies|reader comments|discussion|add a comment"
                              r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
+_DIGITS = re.compile(r"\d+")  # masked in a line's shape
 RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar", "date"]
 STAMP_REACH = 20  # lines; farther from a stamp (time, date, avatar) counts as far
 REPEAT_REACH = 10  # lines either side in which a line's shape, first or last word is looked for again
 SHAPE_LINE_WORDS = 12  # longer lines are prose: their shape is not looked for
-_DIGITS = re.compile(r"\d+")
 SHORT_LINE_WORDS = 5  # the first and last word of lines this short are their shape ("Kevin said,", "1. Al")
 
 
