@@ -415,7 +415,6 @@ def test_decode_fills_threads_within_a_page_only():
     a, a_proba = _thread_page("a", 1, 0.3)
     b, b_proba = _thread_page("b", 1, 0.3)
     blocks = pd.concat([a.iloc[:2], b.iloc[2:]], ignore_index=True)  # a ends on a stamp, b starts with doubt
-    blocks.loc[2:, "page"] = "b"
     proba = np.array(a_proba[:2] + b_proba[2:])
     predicted = decode(blocks, proba, ["chrome", "comment", "content"]).tolist()
     assert predicted[2] == "content"  # a comment block of page a does not reach into page b

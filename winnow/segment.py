@@ -138,19 +138,18 @@ class _Open:
     descends (so a flush costs the same at any depth): the tag path of the open block elements, the class/id
     tokens of the open elements up to this one, and the nearest label."""
 
-    __slots__ = ("tag", "tokens", "label", "is_block", "skipped", "path", "owner", "all_tokens")
+    __slots__ = ("tokens", "label", "is_block", "skipped", "path", "owner", "all_tokens")
 
     def __init__(self, tag: str, parent: _Open | None, tokens: str = "", label: str = "", is_block: bool = False,
                  skipped: bool = False):
-        self.tag, self.tokens, self.is_block, self.skipped = tag, tokens, is_block, skipped
+        self.tokens, self.is_block, self.skipped = tokens, is_block, skipped
         self.label = label or (parent.label if parent else "")
-        inherited_path, self.owner = (parent.path, parent.owner) if parent else ("", "")
+        self.path, self.owner = (parent.path, parent.owner) if parent else ("", "")
         if is_block:
-            self.path, self.owner = (inherited_path + " " + tag if inherited_path else tag), tag
-        else:
-            self.path = inherited_path
-        inherited_tokens = parent.all_tokens if parent else ""
-        self.all_tokens = (inherited_tokens + " " + tokens if inherited_tokens else tokens) if tokens else inherited_tokens
+            self.path, self.owner = f"{self.path} {tag}".lstrip(), tag
+        self.all_tokens = parent.all_tokens if parent else ""
+        if tokens:
+            self.all_tokens = f"{self.all_tokens} {tokens}".lstrip()
 
 
 def _image_text(element: etree._Element) -> str:
