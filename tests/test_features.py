@@ -193,3 +193,28 @@ def test_window_means_are_pandas_centred_rolling_means_per_page(window):
     got = window_means(page, values, window)
     assert list(got.index) == list(values.index)
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def test_main_run_is_the_run_of_prose_with_most_words():
+    from winnow.features import MAIN_RUN_REACH, main_run_features
+
+    # Page a: prose at 1-2 and 4 (one short line between: the same run, 95 words), then 3 short lines and a
+    # second run at 8 and 10 (43 words: a comment thread). Page b has no long line.
+    page = pd.Series(["a"] * 12 + ["b"] * 3)
+    words = pd.Series([3, 25, 30, 2, 40, 3, 1, 2, 22, 2, 21, 5, 1, 2, 3])
+    got = main_run_features(page, words)
+    assert got["inside_main_run"].tolist() == [0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert got["after_main_run"].tolist()[:12] == [0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7]
+    assert got["before_main_run"].tolist()[:2] == [1, 0]
+    assert got.loc[12:, ["after_main_run", "before_main_run"]].eq(-1).all().all()  # no run: neither
+    far = main_run_features(pd.Series(["c"] * 80), pd.Series([30] + [1] * 79))
+    assert far["after_main_run"].max() == MAIN_RUN_REACH
+
+
+def test_main_run_gap_of_more_short_lines_starts_another_run():
+    from winnow.features import MAIN_RUN_GAP, main_run_features
+
+    words = pd.Series([30] + [1] * (MAIN_RUN_GAP + 1) + [50])  # the later run holds more words
+    got = main_run_features(pd.Series(["a"] * len(words)), words)
+    assert got["inside_main_run"].tolist() == [0] * (MAIN_RUN_GAP + 2) + [1]
+    assert got["before_main_run"].iloc[0] == MAIN_RUN_GAP + 2

@@ -12,12 +12,12 @@ import pytest
 import winnow
 from winnow.model import default_model_path
 
-# Measured on the shipped model: HTML content 0.944, comment 0.925; text content 0.915, comment 0.870.
+# Measured on the shipped model: HTML content 0.947, comment 0.918; text content 0.913, comment 0.892.
 # The same recipe fitted on three draws of its chrome blocks spread over 0.005 (content) and 0.018 (comment)
 # of the test split (docs/DESIGN.md): the floors leave about that much room.
 FLOORS = {
     "dragnet:test": {"content": 0.935, "comment": 0.905},
-    "dragnet:test@text": {"content": 0.905, "comment": 0.85},
+    "dragnet:test@text": {"content": 0.905, "comment": 0.87},
 }
 
 pytestmark = pytest.mark.quality

@@ -5,7 +5,8 @@ Four kinds, all computed column-wise over whole tables (no per-block Python loop
            what its first words say (learned label evidence, token_evidence.py)
   DOM      tag, depth, tag-path tokens, what the class/id tokens of the block and its ancestors say
   context  the text numbers of the blocks up to `context` places before and after, and where the
-           block stands in its page (position, distance to the densest block, repeated text)
+           block stands in its page (position, distance to the densest block, repeated text, the main
+           run of prose)
   threads  wide windows over the rhythm of blocks (time stamps, comment words, short lines): comment
            threads and link lists
 """
@@ -24,7 +25,7 @@ from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
 WORD_CHARS = 100  # the words of a block's text that lend their evidence are those in its first characters
-FEATURES_VERSION = 9  # bump when features change: models fitted on other features cannot be used
+FEATURES_VERSION = 10  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
@@ -154,6 +155,37 @@ def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
         "inside_long_span": ((position >= first_long) & (position <= last_long)).astype("float32"),
         "repeats": repeats,
     }, index=blocks.index).fillna(0).astype("float32")
+
+
+MAIN_RUN_LONG_WORDS = 20  # words: a block this long is prose
+MAIN_RUN_GAP = 2  # a run of prose goes on past this many shorter blocks (a subheading, a caption), not more
+MAIN_RUN_REACH = 50  # blocks; farther from the main run counts as far
+
+
+def main_run_features(page: pd.Series, words: pd.Series) -> pd.DataFrame:
+    """Where a block stands against its page's main run of prose: the run of long blocks, broken by no more
+    than MAIN_RUN_GAP shorter ones, that holds the most words (a page's blocks are consecutive rows). An
+    article's text is one such run; the comments after it start a run of their own, past a share bar or a
+    "Previous post" link."""
+    codes = pd.factorize(page)[0]
+    rows = np.arange(len(codes))
+    long = (words >= MAIN_RUN_LONG_WORDS).to_numpy()
+    long_rows = rows[long]
+    new_run = np.ones(len(long_rows), bool)
+    new_run[1:] = (np.diff(long_rows) > MAIN_RUN_GAP + 1) | (np.diff(codes[long_rows]) != 0)
+    run = np.cumsum(new_run) - 1
+    runs = pd.DataFrame({"page": codes[long_rows], "row": long_rows, "words": words.to_numpy()[long_rows],
+                         "run": run}).groupby("run").agg(page=("page", "first"), start=("row", "min"),
+                                                         end=("row", "max"), words=("words", "sum"))
+    main = runs.sort_values("words", ascending=False, kind="stable").drop_duplicates("page").set_index("page")
+    start = pd.Series(codes).map(main["start"]).to_numpy(float)  # NaN on pages without a long line
+    end = pd.Series(codes).map(main["end"]).to_numpy(float)
+    after = np.clip(rows - end, 0, MAIN_RUN_REACH)
+    before = np.clip(start - rows, 0, MAIN_RUN_REACH)
+    return pd.DataFrame({"inside_main_run": (rows >= start) & (rows <= end),
+                         "after_main_run": np.nan_to_num(after, nan=-1),
+                         "before_main_run": np.nan_to_num(before, nan=-1)},
+                        index=words.index).astype("float32")
 
 
 def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd.DataFrame:
@@ -330,7 +362,8 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         """The columns that need no labels, computed page by page: whole pages give them their meaning."""
         blocks = blocks.reset_index(drop=True)
         numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
-        parts = [numbers, page_features(blocks, numbers), context_features(blocks["page"], numbers, self.context)]
+        parts = [numbers, page_features(blocks, numbers), main_run_features(blocks["page"], numbers["words"]),
+                 context_features(blocks["page"], numbers, self.context)]
         if self.dom:
             parts.append(dom_features(blocks))
         if self.threads:
