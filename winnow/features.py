@@ -132,6 +132,9 @@ def window_means(page: pd.Series, values: pd.DataFrame, window: int) -> pd.DataF
     return pd.DataFrame(means, index=values.index, columns=values.columns)
 
 
+LONG_BLOCK_WORDS = 20  # a block this long is prose: it spans the page's long span and its runs of prose
+
+
 def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     """Where a block stands in its page."""
     page = blocks["page"]
@@ -140,7 +143,7 @@ def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     position = blocks.groupby("page", sort=False).cumcount().astype("float32")
     total_words = grouped.transform("sum").clip(lower=1)
     densest = numbers.assign(pos=position, page=page).sort_values("words", ascending=False).groupby("page").pos.first()
-    long_block = numbers["words"] >= 20
+    long_block = numbers["words"] >= LONG_BLOCK_WORDS
     long_pos = position.where(long_block)
     first_long = long_pos.groupby(page).transform("min")
     last_long = long_pos.groupby(page).transform("max")
@@ -157,7 +160,6 @@ def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
     }, index=blocks.index).fillna(0).astype("float32")
 
 
-MAIN_RUN_LONG_WORDS = 20  # words: a block this long is prose
 MAIN_RUN_GAP = 2  # a run of prose goes on past this many shorter blocks (a subheading, a caption), not more
 MAIN_RUN_REACH = 50  # blocks; farther from the main run counts as far
 
@@ -169,7 +171,7 @@ def main_run_features(page: pd.Series, words: pd.Series) -> pd.DataFrame:
     "Previous post" link."""
     codes = pd.factorize(page)[0]
     rows = np.arange(len(codes))
-    long = (words >= MAIN_RUN_LONG_WORDS).to_numpy()
+    long = (words >= LONG_BLOCK_WORDS).to_numpy()
     long_rows = rows[long]
     new_run = np.ones(len(long_rows), bool)
     new_run[1:] = (np.diff(long_rows) > MAIN_RUN_GAP + 1) | (np.diff(codes[long_rows]) != 0)
