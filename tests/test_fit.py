@@ -46,11 +46,11 @@ def test_fit_blocks_fits_on_what_the_judge_keeps(mixed_blocks):
 
 def test_left_out_blocks_still_count_as_their_neighbours(mixed_blocks, monkeypatch):
     """The features fitted on are those of whole pages, as at prediction, not of pages with holes."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from lightgbm import LGBMClassifier
 
     matrices = []
-    real_fit = HistGradientBoostingClassifier.fit
-    monkeypatch.setattr(HistGradientBoostingClassifier, "fit",
+    real_fit = LGBMClassifier.fit
+    monkeypatch.setattr(LGBMClassifier, "fit",
                         lambda self, X, y, **kw: matrices.append(X) or real_fit(self, X, y, **kw))
     pipeline, fitted = fit_blocks(mixed_blocks, log=lambda m: None, max_iter=5)
     features = pipeline.named_steps["features"]

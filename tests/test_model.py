@@ -85,14 +85,15 @@ def test_load_other_object(tmp_path, stored):
     assert MODEL_FORMAT in str(caught.value)
 
 
-def test_load_other_scikit_learn_version(tiny_model, tmp_path):
-    card = {**tiny_model.card, "versions": {**tiny_model.card["versions"], "scikit-learn": "0.0.1"}}
+@pytest.mark.parametrize("library", ["scikit-learn", "lightgbm"])
+def test_load_other_library_version(tiny_model, tmp_path, library):
+    card = {**tiny_model.card, "versions": {**tiny_model.card["versions"], library: "0.0.1"}}
     path = WinnowModel(tiny_model.pipeline, card).save(tmp_path / "old.joblib")
     with pytest.raises(ModelError) as caught:
         load_model(path)
     message = str(caught.value)
     assert str(path) in message
-    assert "pip install scikit-learn==0.0.1" in message
+    assert f"pip install {library}==0.0.1" in message
 
 
 def test_top_level_load_model(tiny_model_path):
