@@ -419,3 +419,16 @@ def test_decode_fills_threads_within_a_page_only():
     proba = np.array(a_proba[:2] + b_proba[2:])
     predicted = decode(blocks, proba, ["chrome", "comment", "content"]).tolist()
     assert predicted[2] == "content"  # a comment block of page a does not reach into page b
+
+
+def test_thread_limits_reach_lightgbm():
+    """Batch workers and benchmarks hold the classifier to one thread with threadpool_limits."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def lightgbm_caps():
+        return [entry["num_threads"] for entry in threadpool_info() if entry["internal_api"] == "lightgbm"]
+
+    before = lightgbm_caps()
+    with threadpool_limits(1):
+        assert lightgbm_caps() == [1]
+    assert lightgbm_caps() == before

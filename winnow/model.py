@@ -23,6 +23,7 @@ from lightgbm import LGBMClassifier
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
+import winnow.lightgbm_threads  # noqa: F401 - threadpoolctl limits now reach LightGBM
 from winnow.features import FEATURES_VERSION, MAX_CLASS_TOKENS, BlockFeatures
 from winnow.pages import Page, as_page
 from winnow.segment import LABELS, segment
@@ -259,7 +260,7 @@ def load_model(path: str | Path | None = None) -> WinnowModel:
     """Load a model file; None loads the shipped default model.
 
     A joblib file is a pickle: loading it runs code, so load only files you trust. A `.skops` file
-    rebuilds only scikit-learn and winnow types and is checked against its recorded hash: use it for
+    rebuilds only scikit-learn, LightGBM and winnow types and is checked against its recorded hash: use it for
     models that travel.
     """
     path = Path(path) if path else default_model_path()

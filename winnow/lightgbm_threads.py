@@ -1,0 +1,35 @@
+"""Let threadpoolctl limit LightGBM's threads, as it limits scikit-learn's and numpy's.
+
+LightGBM run with n_jobs=None sets OpenMP's thread count itself on every call, back to the count it
+found at its first call, so `threadpool_limits(1)` (batch workers, benchmarks) did not reach it. Its
+own cap, LGBM_SetMaxThreads, does: this controller gives threadpoolctl that cap.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import lightgbm
+from threadpoolctl import LibController, register
+
+
+class LightGBMController(LibController):
+    user_api = "lightgbm"
+    internal_api = "lightgbm"
+    filename_prefixes = ("lib_lightgbm",)
+    check_symbols = ("LGBM_SetMaxThreads", "LGBM_GetMaxThreads")
+
+    def get_num_threads(self) -> int:
+        """The cap; -1 when there is none (OpenMP's count applies)."""
+        cap = ctypes.c_int()
+        self.dynlib.LGBM_GetMaxThreads(ctypes.byref(cap))
+        return cap.value
+
+    def set_num_threads(self, num_threads: int) -> None:
+        self.dynlib.LGBM_SetMaxThreads(ctypes.c_int(num_threads))
+
+    def get_version(self) -> str:
+        return lightgbm.__version__
+
+
+register(LightGBMController)
