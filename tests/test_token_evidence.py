@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from winnow.token_evidence import TokenEvidence
+from winnow.token_evidence import WORD, TokenEvidence
 
 # 10 blocks: "nav" on 5 (4 chrome, 1 content), "story" on 5 (all content). Overall shares: chrome 0.4, content 0.6.
 TOKENS = pd.Series(["nav"] * 5 + ["story"] * 5)
@@ -78,3 +80,21 @@ def test_vocabulary_is_what_count_vectorizer_learns_from_every_block(max_tokens)
     learned = TokenEvidence(max_tokens).fit(tokens, labels).vocabulary_.vocabulary_
     plain = CountVectorizer(binary=True, min_df=5, max_features=max_tokens, token_pattern=r"[a-z]{2,}").fit(tokens)
     assert learned == plain.vocabulary_
+
+
+# Fitted once: tokens on 5+ blocks each, in several scripts and cases.
+_VOCABULARY_BLOCKS = pd.Series(["ab cd", "Üb straße", "reply share", "ab ÉÉ"] * 5)
+_WORD_EVIDENCE = TokenEvidence(token_pattern=WORD).fit(_VOCABULARY_BLOCKS, np.array(["chrome", "content"] * 10))
+
+
+_PIECES = ["ab", "AB", "Üb", "üB", "cd", "straße", "STRAßE", "Reply", "share", "ÉÉ", "éé", "x_y", "a1b", "q", " ", "\n", "-"]
+
+
+@settings(max_examples=300, deadline=None)
+@example([["ab", " ", "AB", "-", "ab"], ["Üb", "\n", "üB"], [], ["x_y", "\n", "a1b"]])
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=8), max_size=6))
+def test_known_tokens_are_what_countvectorizer_finds(pieces):
+    """The one-scan token finder must give the fitted CountVectorizer's matrix: cases, scripts, line breaks."""
+    strings = np.array(["".join(string) for string in pieces], dtype=object)
+    expected = _WORD_EVIDENCE.vocabulary_.transform(strings).toarray()
+    assert np.array_equal(_WORD_EVIDENCE._known_tokens(strings).toarray(), expected)

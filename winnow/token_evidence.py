@@ -16,6 +16,8 @@ page only does not hand the model that page's labels.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -59,7 +61,26 @@ class TokenEvidence:
 
     def transform(self, tokens: pd.Series) -> np.ndarray:
         codes, uniques = pd.factorize(tokens)  # a page's blocks share few class strings: encode each once
-        return self._encode(self.vocabulary_.transform(uniques).tocsr(), self.ratios_)[codes]
+        return self._encode(self._known_tokens(uniques), self.ratios_)[codes]
+
+    def _known_tokens(self, strings: np.ndarray) -> sparse.csr_matrix:
+        """strings x vocabulary: 1 where the string holds the token, as the fitted CountVectorizer finds them,
+        with one scan over all the strings joined (CountVectorizer looks up each token in a Python loop)."""
+        joined = "\n".join(strings) + "\n"
+        if joined.count("\n") != len(strings):  # a string holds a line break: a token boundary, not an end
+            joined = "".join(string.replace("\n", " ") + "\n" for string in strings)
+        found = np.array(re.findall(f"\n|{self.token_pattern}", joined.lower()), dtype=object)
+        is_end = found == "\n"
+        owner = np.cumsum(is_end)[~is_end]  # the string a token is in: the ends before it
+        vocabulary = self.vocabulary_.vocabulary_
+        position = pd.Index(list(vocabulary)).get_indexer(found[~is_end])
+        known = position >= 0
+        column = np.fromiter(vocabulary.values(), np.int64, len(vocabulary))[position[known]]
+        matrix = sparse.csr_matrix((np.ones(known.sum(), np.float32), (owner[known], column)),
+                                   shape=(len(strings), len(vocabulary)))
+        matrix.sum_duplicates()
+        matrix.data[:] = 1  # present or not, as CountVectorizer(binary=True)
+        return matrix
 
     def names(self, prefix: str) -> list[str]:
         return [f"{prefix}_tokens"] + [f"{prefix}_{label}_{stat}" for label in self.classes_ for stat in STATISTICS]
