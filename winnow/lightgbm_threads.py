@@ -1,8 +1,9 @@
 """Let threadpoolctl limit LightGBM's threads, as it limits scikit-learn's and numpy's.
 
-LightGBM run with n_jobs=None sets OpenMP's thread count itself on every call, back to the count it
-found at its first call, so `threadpool_limits(1)` (batch workers, benchmarks) did not reach it. Its
-own cap, LGBM_SetMaxThreads, does: this controller gives threadpoolctl that cap.
+LightGBM's scikit-learn wrapper asks for one thread per physical core on every call (n_jobs=None) and
+sets OpenMP's thread count to that itself, so neither `threadpool_limits(1)` (batch workers,
+benchmarks) nor OMP_NUM_THREADS reached it. Its own cap, LGBM_SetMaxThreads, does: this controller
+gives threadpoolctl that cap.
 """
 
 from __future__ import annotations
