@@ -32,8 +32,10 @@ MODEL_FORMAT = "winnow-model/1"
 SKOPS_SUFFIX = ".skops"
 SKOPS_HEADER = "WINNOW-SKOPS/1"
 # Beyond what skops trusts by default: the types a winnow pipeline is made of.
-# A LightGBM booster is rebuilt from its model text, which LightGBM parses; no pickled code runs.
+# A LightGBM booster is rebuilt from its model text, which LightGBM parses; no pickled code runs. Models
+# made before stop 22 hold scikit-learn's boosting instead (TreePredictor): they still load.
 TRUSTED_TYPES = ["lightgbm.sklearn.LGBMClassifier", "lightgbm.basic.Booster", "collections.OrderedDict",
+                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
                  "winnow.features.BlockFeatures", "winnow.token_evidence.TokenEvidence"]
 DEFAULT_MODEL = "default.joblib"
 
