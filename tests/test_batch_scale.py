@@ -125,7 +125,7 @@ def _run(model, paths, **options) -> tuple[str, batch.BatchSummary]:
 
 
 def test_workers_give_the_same_output_as_one_process(tmp_path, tiny_model_path, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_PAGES", 4)  # several chunks per worker (workers re-import: default 32 there)
+    monkeypatch.setattr(batch, "CHUNK_PAGES", 4)  # several chunks per worker (workers re-import: default 64 there)
     model = load_model(tiny_model_path)
     paths = _pages(tmp_path, 20, broken=(7,))
     single, single_summary = _run(model, paths, jobs=1)
