@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -432,3 +433,15 @@ def test_thread_limits_reach_lightgbm():
     with threadpool_limits(1):
         assert lightgbm_caps() == [1]
     assert lightgbm_caps() == before
+
+
+@pytest.mark.parametrize("setting, cap", [("1", 1), ("3", 3), (None, -1)])
+def test_omp_num_threads_caps_lightgbm(setting, cap):
+    """LightGBM asks for a thread per core whatever OMP_NUM_THREADS says; winnow makes it listen."""
+    env = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
+    if setting is not None:
+        env["OMP_NUM_THREADS"] = setting
+    code = ("import winnow.model; from threadpoolctl import threadpool_info; "
+            "print([e['num_threads'] for e in threadpool_info() if e['internal_api'] == 'lightgbm'])")
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == f"[{cap}]"

@@ -3,15 +3,16 @@
 LightGBM's scikit-learn wrapper asks for one thread per physical core on every call (n_jobs=None) and
 sets OpenMP's thread count to that itself, so neither `threadpool_limits(1)` (batch workers,
 benchmarks) nor OMP_NUM_THREADS reached it. Its own cap, LGBM_SetMaxThreads, does: this controller
-gives threadpoolctl that cap.
+gives threadpoolctl that cap, and OMP_NUM_THREADS, when given, sets it as OpenMP would.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 
 import lightgbm
-from threadpoolctl import LibController, register
+from threadpoolctl import LibController, ThreadpoolController, register
 
 
 class LightGBMController(LibController):
@@ -34,3 +35,5 @@ class LightGBMController(LibController):
 
 
 register(LightGBMController)
+if os.environ.get("OMP_NUM_THREADS", "").strip().isdigit():  # kept for the process, as threadpool_limits(N) is
+    ThreadpoolController().select(internal_api="lightgbm").limit(limits=int(os.environ["OMP_NUM_THREADS"]))

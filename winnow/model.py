@@ -53,8 +53,8 @@ MAX_ITER, LEARNING_RATE, MAX_LEAF_NODES = 200, 0.15, 63
 def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE, max_leaf_nodes: int = MAX_LEAF_NODES,
                   max_class_tokens: int = MAX_CLASS_TOKENS, context: int = 2, threads: bool = True,
                   dom: bool = True, random_state: int = 0) -> Pipeline:
-    # n_jobs=None: LightGBM takes one thread per physical core on every call, whatever OMP_NUM_THREADS says;
-    # threadpool_limits caps it (lightgbm_threads.py), as batch workers and benchmarks do.
+    # n_jobs=None: LightGBM asks for a thread per physical core on every call; OMP_NUM_THREADS and
+    # threadpool_limits (batch workers, benchmarks) cap it (lightgbm_threads.py).
     classifier = LGBMClassifier(n_estimators=max_iter, learning_rate=learning_rate, num_leaves=max_leaf_nodes,
                                 reg_lambda=1.0, min_child_samples=20, n_jobs=None, random_state=random_state,
                                 verbose=-1)
