@@ -378,15 +378,8 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _matrix(numbers: pd.DataFrame, *parts: np.ndarray) -> np.ndarray:
-        # Column-major: the boosting walks each tree over all rows, reading one column at a time;
-        # in row-major order those reads stride across memory (2.3x slower to predict).
-        parts = (numbers.to_numpy(dtype=np.float32),) + parts
-        matrix = np.empty((len(numbers), sum(part.shape[1] for part in parts)), np.float32, order="F")
-        start = 0
-        for part in parts:
-            matrix[:, start:start + part.shape[1]] = part
-            start += part.shape[1]
-        return matrix
+        # Row-major: LightGBM predicts row by row (a column-major matrix served scikit-learn's boosting).
+        return np.hstack([numbers.to_numpy(dtype=np.float32), *parts], dtype=np.float32)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return self.feature_names_out_

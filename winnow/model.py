@@ -19,7 +19,6 @@ import lightgbm
 import numpy as np
 import pandas as pd
 import sklearn
-from lightgbm import LGBMClassifier
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
@@ -55,9 +54,9 @@ def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE
                   dom: bool = True, random_state: int = 0) -> Pipeline:
     # n_jobs=None: LightGBM asks for a thread per physical core on every call; OMP_NUM_THREADS and
     # threadpool_limits (batch workers, benchmarks) cap it (lightgbm_threads.py).
-    classifier = LGBMClassifier(n_estimators=max_iter, learning_rate=learning_rate, num_leaves=max_leaf_nodes,
-                                reg_lambda=1.0, min_child_samples=20, n_jobs=None, random_state=random_state,
-                                verbose=-1)
+    classifier = lightgbm.LGBMClassifier(n_estimators=max_iter, learning_rate=learning_rate,
+                                         num_leaves=max_leaf_nodes, reg_lambda=1.0, min_child_samples=20,
+                                         n_jobs=None, random_state=random_state, verbose=-1)
     return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context, threads=threads,
                                                 dom=dom)),
                      ("classifier", classifier)])

@@ -118,7 +118,7 @@ class TokenEvidence:
 
     def _matrix(self, tokens: pd.Series) -> sparse.csr_matrix:
         codes, uniques = pd.factorize(tokens)
-        return self.vocabulary_.transform(uniques).tocsr()[codes]
+        return self._known_tokens(uniques)[codes]
 
     def _ratios(self, matrix: sparse.csr_matrix, labels: np.ndarray) -> np.ndarray:
         """tokens x labels: log of (smoothed share of the label among the token's blocks / overall share)."""
