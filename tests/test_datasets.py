@@ -7,10 +7,10 @@ import itertools
 import pytest
 
 from winnow.pages import detect_kind
-from winnow.train.corpus import label_page
+from winnow.train.corpus import label_page, load_corpus
 from winnow.train.datasets import DatasetError, iter_dataset, read_text_file, split_dragnet_gold, unpacked
 
-PUBLIC_SPECS = ["dragnet:train", "dragnet:test", "wcxb-dev", "cleaneval", "cleanportaleval"]
+PUBLIC_SPECS = ["dragnet:train", "dragnet:test", "wcxb-dev", "cleaneval", "cleanportaleval", "chinese-wce"]
 
 
 # ---------------------------------------------------------------- dragnet gold separator (no data needed)
@@ -127,6 +127,19 @@ def test_cleaneval_wrapper_is_stripped(shared_datasets):
         assert "<p>" not in gold.gold_content and "<h>" not in gold.gold_content
 
 
+def test_chinese_wce_pages_are_read_in_their_charset(shared_datasets):
+    # DATASET.md: 45 pages are GBK; two state it only in CleanEval's wrapper line or hold bytes gb18030
+    # cannot read. Every page must come out as Chinese text, and its gold must align.
+    golds = list(iter_dataset("chinese-wce", shared_datasets))
+    assert len(golds) == 69
+    for gold in golds:
+        text = gold.page.text
+        cjk = sum("\u4e00" <= char <= "\u9fff" for char in text)
+        assert cjk > 200, (gold.page.id, cjk)
+        assert text.count("\ufffd") < 20, gold.page.id
+        assert "<text id=" not in text[:500], gold.page.id
+
+
 def test_dragnet_unknown_split(shared_datasets):
     with pytest.raises(DatasetError, match="unknown split"):
         next(iter_dataset("dragnet:validation", shared_datasets))
@@ -241,3 +254,12 @@ def test_labeling_fingerprint_follows_the_labeling_code(tmp_path, monkeypatch):
     before = corpus.labeling_fingerprint()
     module.write_text("RULE = 2\n")
     assert corpus.labeling_fingerprint() != before
+
+
+def test_a_set_with_its_own_rendering_is_refused(native_dir):
+    # The @text rendering keeps the page ids: scored together, each page's text would count twice.
+    html, _ = load_corpus([str(native_dir)])
+    text, _ = load_corpus([f"{native_dir}@text"])
+    assert len(html) and len(text)
+    with pytest.raises(DatasetError, match="pages come twice"):
+        load_corpus([str(native_dir), f"{native_dir}@text"])

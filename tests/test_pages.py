@@ -51,6 +51,22 @@ def test_decode_gb2312_meta_gives_chinese():
     assert "中文网页的正文内容" in decode(markup.encode("gb2312"))
 
 
+def test_decode_gb2312_page_with_a_stray_bad_byte_keeps_its_charset():
+    # Seen in the wild (chinese-wce): a byte pair gb18030 cannot read; detection then took the page for
+    # Cyrillic or cp1252. A browser decodes by the declaration and shows one replacement character.
+    body = "中文网页的正文内容，" * 20
+    data = ('<meta charset="gb2312"><p>' + body).encode("gb18030") + b"\xff\xff" + "结尾</p>".encode("gb18030")
+    text = decode(data)
+    assert body in text and "结尾" in text
+    assert text.count("\ufffd") <= 2
+
+
+def test_decode_wrong_gb2312_declaration_falls_back():
+    # cp1252 bytes that gb18030 fails on at every accented letter: the declaration is wrong, not the page.
+    text = decode(('<meta charset="gb2312"><p>' + "un café, une crème " * 20 + "</p>").encode("cp1252"))
+    assert "un café, une crème" in text
+
+
 def test_decode_xml_declaration_encoding():
     data = b'<?xml version="1.0" encoding="ISO-8859-1"?><html><body><p>gar\xe7on</p></body></html>'
     assert "garçon" in decode(data)

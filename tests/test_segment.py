@@ -131,6 +131,18 @@ def test_xml_declaration_is_accepted():
     assert segment(Page("p", markup, "html"))["text"].tolist() == ["xhtml body"]
 
 
+def test_an_unknown_tag_in_the_head_does_not_swallow_the_page():
+    # chinese-wce's Sohu pages: a script before the doctype and a CMS tag in the head. libxml2 kept the
+    # whole page inside <head>, and the page had no block; a browser shows the body.
+    markup = ("<script>var a;</script>\n<!DOCTYPE html><html><head><title>Site title</title>"
+              "<cms:include_style><link href=x.css rel=stylesheet>\n"
+              "<div><h1>The headline</h1><p>The article text of the page.</p></div></body></html>")
+    blocks = segment(Page("p", markup, "html"))
+    assert blocks["text"].tolist() == ["The headline", "The article text of the page."]
+    assert blocks["path"].tolist() == ["html body div h1", "html body div p"]
+    assert blocks.attrs["title"] == "Site title"  # the title stays where it was, and is no block
+
+
 @pytest.mark.parametrize("markup", ["", "   \n\t ", "<!-- only a comment -->", "<html></html>"])
 def test_empty_html_page(markup):
     blocks = segment(Page("empty", markup, "html"))

@@ -57,6 +57,7 @@ def decode(data: bytes, declared: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")
+    nearly = None  # the declared charset's reading, where only a few bytes failed it
     for name in (declared, _sniff_charset(data)):
         encoding = _lookup(name)
         if encoding is None:
@@ -64,11 +65,15 @@ def decode(data: bytes, declared: str | None = None) -> str:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
-            break  # the declaration lies; fall through to UTF-8 and detection
+            text = data.decode(encoding, errors="replace")
+            nearly = text if _few_bad_bytes(text) else None
+            break  # the declaration lies, or a few bytes do: UTF-8 first, then that reading, then detection
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if nearly is not None:
+        return nearly  # a GBK or Shift_JIS page with a stray bad byte: browsers keep its charset too
     sample = data[:200_000]
     if sum(byte >= 0x80 for byte in sample) < 0.1 * len(sample):
         # Mostly ASCII with a few high bytes: a Western page. Detection guesses wildly on so little evidence.
@@ -76,6 +81,13 @@ def decode(data: bytes, declared: str | None = None) -> str:
     best = charset_normalizer.from_bytes(sample).best()
     encoding = _lookup(best.encoding) if best else None
     return data.decode(encoding or "cp1252", errors="replace")
+
+
+def _few_bad_bytes(text: str) -> bool:
+    """At most one character in a hundred beyond ASCII is a replacement for bytes that did not decode.
+    A wrong declaration fails on most non-ASCII characters instead."""
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    return text.count("\ufffd") * 100 <= non_ascii
 
 
 def _sniff_charset(data: bytes) -> str | None:

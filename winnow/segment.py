@@ -37,6 +37,7 @@ BLOCK_TAGS = frozenset(
     "figcaption figure footer form frame h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav "
     "ol option p pre section summary table tbody td tfoot th thead tr ul br button label select textarea".split()
 )
+_HEAD_TAGS = frozenset("title meta link style script base noscript template".split())
 SKIP_TAGS = frozenset("script style noscript template svg math iframe head object embed canvas map".split())
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[^a-z]+")
@@ -97,9 +98,31 @@ def parse_html(markup: str) -> etree._Element | None:
             # libxml2 drops everything below depth 2048 without a word; such pages are broken markup
             # (unclosed containers), so their container tags go and their text is kept.
             root = etree.fromstring(_CONTAINER_TAG.sub(_flatten_tag, markup), parser=_HTML_PARSER)
+        if root is not None:
+            _close_head(root)
         return root
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
+
+
+def _close_head(root: etree._Element) -> None:
+    """Move what follows the first element of <head> that does not belong there into <body>. libxml2 keeps
+    it in the head (a `<sohu_cms_include:...>` tag there held a whole page); a browser closes the head at
+    that element and shows the rest."""
+    head = root.find("head")
+    if head is None:
+        return
+    children = list(head)
+    stray = next((n for n, child in enumerate(children)
+                  if isinstance(child.tag, str) and child.tag not in _HEAD_TAGS), None)
+    if stray is None:
+        return
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    moved = [child for child in children[stray:] if child.tag not in _HEAD_TAGS]  # a <title> still titles
+    for position, child in enumerate(moved):
+        body.insert(position, child)
 
 
 _CONTAINER_TAG = re.compile(r"</?(div|section|article|main|aside|header|footer|nav|table|tbody|thead|tr|td|th|"

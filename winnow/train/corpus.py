@@ -26,7 +26,7 @@ from winnow.segment import LABELS, segment
 from winnow.train.align import align_labels, coverage
 from winnow.train.datasets import PUBLIC_DATASETS, DatasetError, GoldPage, cache_dir, iter_dataset
 
-CORPUS_VERSION = 4
+CORPUS_VERSION = 5
 # "dragnet:test@text": the pages rendered to plain text; "dragnet:train@text2": rendered a second time,
 # each page in another random style (page ids end in "#2"), for more variety to train on.
 _TEXT_SPEC = re.compile(r"(?P<base>.*)@text(?P<rendering>\d*)")
@@ -128,4 +128,9 @@ def load_corpus(specs: list[str], datasets_dir: Path | None = None,
     loaded = [load_dataset(spec, datasets_dir, jobs) for spec in specs]
     blocks = pd.concat([b for b, _ in loaded], ignore_index=True)
     pages = pd.concat([p for _, p in loaded], ignore_index=True)
+    twice = pages["page"][pages["page"].duplicated()]
+    if len(twice):  # their blocks would be scored as one page, or fitted twice
+        raise DatasetError(f"{' '.join(specs)}: {twice.nunique():,} pages come twice (e.g. {twice.iloc[0]}), as "
+                           "with a set and its @text rendering or a set and one of its splits; pass them in "
+                           "separate runs")
     return blocks, pages

@@ -4,6 +4,7 @@ A dataset is named by a spec:
   dragnet, dragnet:train, dragnet:test   Dragnet (article + comments), official split
   wcxb-dev                               WCXB development pages (content vs chrome)
   cleaneval, cleanportaleval             CleanEval-format sets (content vs chrome)
+  chinese-wce                            Chinese news, government and forum pages (content vs chrome)
   PATH                                   a folder (or file) of pages in winnow's native labeled format
 
 Public sets are read from their `.tar.xz` archives in the datasets folder (`--datasets DIR`, else
@@ -26,7 +27,7 @@ from urllib.parse import urlparse
 
 from winnow.pages import Page, decode, page_from_bytes, read_bytes
 
-PUBLIC_DATASETS = ("dragnet", "wcxb-dev", "cleaneval", "cleanportaleval")
+PUBLIC_DATASETS = ("dragnet", "wcxb-dev", "cleaneval", "cleanportaleval", "chinese-wce")
 # Sets whose gold separates reader comments; elsewhere comments are unlabeled (counted as chrome or content).
 COMMENT_LABELED = ("dragnet",)
 LICENSES = {
@@ -34,6 +35,7 @@ LICENSES = {
     "wcxb-dev": "CC-BY-4.0: WCXB, Murrough Foley (2026); modified subset",
     "cleaneval": "no licence stated; research data (Baroni et al., CleanEval, LREC 2008)",
     "cleanportaleval": "no licence stated; research data (Endrédy & Novák, Polibits 48, 2013)",
+    "chinese-wce": "MIT (immortal-autumn/Chinese-Web-Content-Extraction-Dataset)",
     "native": "the user's own pages",
 }
 _COMMENT_SEPARATOR = re.compile(r"^[!@#$%^&*() \t]{4,}COMMENTS\s*$", re.M)
@@ -101,7 +103,7 @@ def iter_dataset(spec: str, datasets_dir: Path | None = None) -> Iterator[GoldPa
     if name in PUBLIC_DATASETS:
         root = unpacked(name, datasets_dir)
         loader = {"dragnet": _dragnet, "wcxb-dev": _wcxb, "cleaneval": _cleaneval,
-                  "cleanportaleval": _cleanportaleval}[name]
+                  "cleanportaleval": _cleanportaleval, "chinese-wce": _chinese_wce}[name]
         if split and name != "dragnet":
             raise DatasetError(f"{spec}: only dragnet has named splits (dragnet:train, dragnet:test)")
         yield from loader(root, split) if name == "dragnet" else loader(root)
@@ -152,16 +154,20 @@ def _cleaneval_gold(path: Path) -> str:
     return _CLEANEVAL_MARKER.sub("\n", "\n".join(lines))
 
 
-def _cleaneval_page(html: bytes, page_id: str) -> tuple[Page, str]:
-    """Strip the CleanEval `<text id=URL ...>` wrapper line; its id is the page's URL."""
+def _cleaneval_page(html: bytes, page_id: str, wrapper_charset: bool = False) -> tuple[Page, str]:
+    """Strip the CleanEval `<text id=URL encoding=...>` wrapper line; its id is the page's URL. With
+    `wrapper_charset`, its encoding (the crawler's HTTP charset) is the page's declared charset."""
     head = html[:2000].decode("latin-1")
     wrapper = _CLEANEVAL_WRAPPER.search(head)
-    url = ""
+    url, declared = "", None
     if wrapper:
         found = re.search(r'id="([^"]*)"', wrapper.group(0))
         url = found.group(1) if found else ""
+        if wrapper_charset:
+            found = re.search(r'encoding="([^"]*)"', wrapper.group(0))
+            declared = found.group(1) if found else None
         html = html[len(wrapper.group(0).encode("latin-1")):]
-    return page_from_bytes(html, page_id, "html"), urlparse(url).netloc or page_id
+    return page_from_bytes(html, page_id, "html", declared), urlparse(url).netloc or page_id
 
 
 def _cleaneval_folder(root: Path, dataset: str, prefix: str) -> Iterator[GoldPage]:
@@ -184,6 +190,15 @@ def _cleanportaleval(root: Path) -> Iterator[GoldPage]:
     for page in _cleaneval_folder(root, "cleanportaleval", "cleanportaleval/"):
         site = page.page.id.split("/", 1)[1].rsplit("_", 1)[0]
         yield GoldPage(page.page, page.dataset, site, page.gold_content)
+
+
+def _chinese_wce(root: Path) -> Iterator[GoldPage]:
+    # Most pages carry CleanEval's wrapper line, some with the only statement of their charset (gb2312,
+    # which `decode` reads as its superset gb18030). Pages without one are their own group.
+    for gold_file in sorted((root / "cleaned").glob("*.txt")):
+        html = read_bytes(root / "original" / f"{gold_file.stem}.html")
+        page, site = _cleaneval_page(html, f"chinese-wce/{gold_file.stem}", wrapper_charset=True)
+        yield GoldPage(page, "chinese-wce", site, read_text_file(gold_file))
 
 
 def _native(path: Path) -> Iterator[GoldPage]:
