@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from winnow.features import WORD_CHARS, BlockFeatures, window_means
+from winnow.features import WORD_CHARS, BlockFeatures, text_features, window_means
 from winnow.pages import Page
 from winnow.segment import segment
 
@@ -178,8 +178,24 @@ def test_text_only_training_data():
 def test_cjk_text(fitted):
     rows = segment(Page("zh", "<html><body><p>这是一个中文段落。</p></body></html>", "html"))
     values = pd.DataFrame(fitted.transform(rows), columns=fitted.get_feature_names_out())
-    assert values.loc[0, "cjk"] > 0.5
+    assert values.loc[0, "words"] == pytest.approx(1 + 0.65 * 8)  # one run of 8 CJK characters
+    assert "cjk" not in values.columns
     assert not values.isna().any().any()
+
+
+def test_chinese_prose_measures_like_its_english_translation():
+    # No training page is Chinese: its prose must land where English prose lies, not where menus do.
+    chinese = "今天，政协第五届委员会第一次会议在市里隆重开幕。我们对大会的召开表示热烈的祝贺。本次大会是在全市上下团结奋斗的关键时期召开的。"
+    english = ("Today the first session of the fifth committee opened in the city with great ceremony. We warmly "
+               "congratulate the meeting on its opening. This meeting is held at a key time of united struggle.")
+    menu = "首页 市情概况 信息公开 政务服务"
+    values = text_features(pd.Series([chinese, english, menu]), pd.Series([0, 0, 0]), pd.Series([0, 0, 0]))
+    zh, en, nav = (values.loc[row] for row in range(3))
+    assert zh["sentences"] == en["sentences"] == 3
+    for name in ("words", "chars", "density", "word_len"):
+        assert 0.6 < zh[name] / en[name] < 1.6, (name, zh[name], en[name])
+    assert zh["stopwords"] > 0.15 and nav["stopwords"] == 0
+    assert zh["punct"] < 0.05  # "，" and "。" per English-width character, as English commas and stops
 
 
 @pytest.mark.parametrize("window", [1, 5, 21])

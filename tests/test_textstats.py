@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from winnow.features import _CJK, _WORD, CUES, text_features
-from winnow.stopwords import STOPWORDS
+from winnow.features import _CJK, _WORD, CJK_WIDTH, CJK_WORDS_PER_CHAR, CUES, text_features
+from winnow.stopwords import CJK_FUNCTION_CHARS, STOPWORDS
 from winnow.textstats import Joined, one_line
 
 
@@ -20,23 +20,25 @@ def reference_text_features(text: pd.Series, link_chars: pd.Series, indent: pd.S
     words = lower.str.findall(_WORD)
     n_words = words.str.len().astype("float32")
     cjk = text.str.count(_CJK)
-    n_tokens = (n_words + cjk).clip(lower=1)
+    width = (chars + (CJK_WIDTH - 1) * cjk).clip(lower=1)
+    n_words = n_words + CJK_WORDS_PER_CHAR * cjk
+    n_tokens = n_words.clip(lower=1)
     letters = text.str.count(r"[^\W\d_]").clip(lower=1)
     stop = words.map(lambda tokens: sum(token in STOPWORDS for token in tokens))
+    stop += text.map(lambda string: sum(char in CJK_FUNCTION_CHARS for char in string))
     out = pd.DataFrame({
-        "chars": chars,
-        "words": n_words + cjk,
-        "word_len": chars / n_tokens,
-        "sentences": text.str.count(r"[.!?。！？](?:\s|$)"),
+        "chars": width,
+        "words": n_words,
+        "word_len": width / n_tokens,
+        "sentences": text.str.count(r"[.!?](?:\s|$)|[。！？]"),
         "ends_punct": text.str.contains(r"[.!?。！？:\"”')]\s*$").astype("float32"),
-        "punct": text.str.count(r"[^\w\s]") / safe_chars,
-        "digits": text.str.count(r"\d") / safe_chars,
+        "punct": text.str.count(r"[^\w\s]") / width,
+        "digits": text.str.count(r"\d") / width,
         "upper": text.str.count(r"[A-Z]") / letters,
         "capitalized": text.str.count(r"\b[A-Z]") / n_tokens,
         "stopwords": stop / n_tokens,
-        "cjk": cjk / safe_chars,
         "link_density": link_chars / safe_chars,
-        "density": n_tokens / np.ceil(safe_chars / 80),
+        "density": n_tokens / np.ceil(width / 80),
         "indent": indent,
         "caps_line": ((text.str.count(r"[a-z]") == 0) & (text.str.count(r"[A-Z]") >= 2)).astype("float32"),
     }, index=text.index)
@@ -49,7 +51,7 @@ TRICKY = [
     "Posted 3 hours ago by someone", "Source3 days ago", "yesterday", "just now", "an hour ago",
     "• Local", "  - item", "1. First", "By A. Reporter,", "https://img.example.com/image.php?url=abc",
     "photo.jpg", "Comments / 60", "12 comments", "© 2024 All Rights Reserved. Privacy | Terms",
-    "Sign in", "ÉCOLE NORMALE", "İstanbul'da BÜYÜK", "東京は晴れ。明日も晴れ。", "ending with a quote”",
+    "Sign in", "ÉCOLE NORMALE", "İstanbul'da BÜYÜK", "東京は晴れ。明日も晴れ。", "我们的网站是在北京的。", "第二段，没有句号", "ending with a quote”",
     "Wait... what?! Yes.", "x", "  ", "3", "Oct. 22, 2024 10:45", "2024-10-22", "1/2/2024",
     "word_with_underscores and_more", "Ünïcödé wörds ñ", "Reply", "Anna says: hello", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 beyond BMP",
     "a\u2028b", "tab\tseparated\tline", "dots . . end .", "ago", "3 hours\nago",

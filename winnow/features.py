@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from winnow.stopwords import STOPWORDS
+from winnow.stopwords import CJK_FUNCTION_CHARS, STOPWORDS
 from winnow.textstats import CharClasses, Joined, one_line
 from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
 WORD_CHARS = 100  # the words of a block's text that lend their evidence are those in its first characters
-FEATURES_VERSION = 10  # bump when features change: models fitted on other features cannot be used
+FEATURES_VERSION = 11  # bump when features change: models fitted on other features cannot be used
 _WORD_CHAR = r"[^\W_]"
 _WORD = _WORD_CHAR + "+"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
@@ -57,15 +57,22 @@ TAGS = ("p div li td th h1 h2 h3 h4 h5 h6 span a article section blockquote pre 
 PATH_MARKERS = ("aside nav footer header form li table blockquote ul ol dl section center "
                 "font b strong em a").split()
 TEXT_FEATURES = ["chars", "words", "word_len", "sentences", "ends_punct", "punct", "digits", "upper",
-                 "capitalized", "stopwords", "cjk", "link_density", "density", "indent", "caps_line"] + list(CUES)
+                 "capitalized", "stopwords", "link_density", "density", "indent", "caps_line"] + list(CUES)
 CONTEXT_FEATURES = ["words", "link_density", "stopwords", "punct", "ends_punct", "density", "indent", "ago", "bullet"]
 
 
 _CHAR_CLASSES = CharClasses({
     "word": r"\w", "token": _WORD_CHAR, "letter": r"[^\W\d_]", "digit": r"\d", "upper": r"[A-Z]",
-    "lower": r"[a-z]", "space": r"\s", "punct": r"[^\w\s]", "cjk": _CJK, "stop": r"[.!?。！？]",
-    "closing": r"[.!?。！？:\"”')]",
+    "lower": r"[a-z]", "space": r"\s", "punct": r"[^\w\s]", "cjk": _CJK, "stop": r"[.!?]", "cjk_stop": r"[。！？]",
+    "closing": r"[.!?。！？:\"”')]", "cjk_function": "[" + "".join(sorted(CJK_FUNCTION_CHARS)) + "]",
 })
+# Chinese and Japanese pack a word into a character or two, and no training page is written in them. So
+# that their prose measures like the prose the model learned from, a CJK character counts as the share of
+# an English word and the English characters it stands for: translations run about 0.65 English words
+# per Chinese character, and an English word takes 6 characters with its space. No column says "CJK":
+# the training pages' only CJK blocks are language menus, so it taught that CJK text is chrome.
+CJK_WORDS_PER_CHAR = 0.65
+CJK_WIDTH = 4
 _CUE_PATTERNS = {name: one_line(pattern) for name, pattern in CUES.items()}
 # Literals every match of a slow cue contains: only blocks holding one are scanned (textstats).
 _CUE_REQUIRED = {name: re.compile(literals) for name, literals in {
@@ -84,23 +91,25 @@ def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> 
     n_chars = joined.lengths.astype("float32")
     safe_chars = np.maximum(n_chars, 1)
     cjk = joined.count_chars(chars["cjk"])
-    n_words = lower.per_string(word_starts)
-    n_tokens = np.maximum(n_words + cjk, 1)
+    width = np.maximum(n_chars + (CJK_WIDTH - 1) * cjk, 1)  # in English characters
+    words = lower.per_string(word_starts) + CJK_WORDS_PER_CHAR * cjk
+    n_tokens = np.maximum(words, 1)
     upper = joined.count_chars(chars["upper"])
+    function_words = lower.per_string(word_starts, weights=is_stop) + joined.count_chars(chars["cjk_function"])
     out = pd.DataFrame({
-        "chars": n_chars,
-        "words": n_words + cjk,
-        "word_len": n_chars / n_tokens,
-        "sentences": joined.count_chars(chars["stop"] & joined.next(chars["space"])),
+        "chars": width,
+        "words": words,
+        "word_len": width / n_tokens,
+        # "。" needs no space after it, "." does ("3.5", "U.S.").
+        "sentences": joined.count_chars(chars["stop"] & joined.next(chars["space"]) | chars["cjk_stop"]),
         "ends_punct": joined.last_nonspace(chars["space"], chars["closing"]),
-        "punct": joined.count_chars(chars["punct"]) / safe_chars,
-        "digits": joined.count_chars(chars["digit"]) / safe_chars,
+        "punct": joined.count_chars(chars["punct"]) / width,
+        "digits": joined.count_chars(chars["digit"]) / width,
         "upper": upper / np.maximum(joined.count_chars(chars["letter"]), 1),
         "capitalized": joined.count_chars(chars["upper"] & ~joined.previous(chars["word"])) / n_tokens,
-        "stopwords": lower.per_string(word_starts, weights=is_stop) / n_tokens,
-        "cjk": cjk / safe_chars,
+        "stopwords": function_words / n_tokens,
         "link_density": link_chars.to_numpy() / safe_chars,
-        "density": n_tokens / np.ceil(safe_chars / 80),
+        "density": n_tokens / np.ceil(width / 80),
         "indent": indent.to_numpy(),
         "caps_line": (joined.count_chars(chars["lower"]) == 0) & (upper >= 2),
     }, index=text.index)
