@@ -14,7 +14,7 @@ import pytest
 
 import winnow
 from winnow.model import (CONTENT_REACH, CONTENT_SURE, CONTENT_SURE_SHARE, MODEL_FORMAT, SCANT_CONTENT_SHARE, SCANT_CONTENT_WORDS, THREAD_FLOOR,
-                          THREAD_GAP, ModelError,
+                          REPEAT_WORDS, THREAD_GAP, ModelError,
                           WinnowModel, decode, load_model)
 from winnow.pages import Page
 from winnow.predict.extract import assemble
@@ -420,6 +420,21 @@ def test_decode_fills_threads_within_a_page_only():
     proba = np.array(a_proba[:2] + b_proba[2:])
     predicted = decode(blocks, proba, ["chrome", "comment", "content"]).tolist()
     assert predicted[2] == "content"  # a comment block of page a does not reach into page b
+
+
+def test_decode_keeps_the_first_copy_of_repeated_content_only():
+    paragraph = " ".join(["word"] * REPEAT_WORDS)
+    short = " ".join(["word"] * (REPEAT_WORDS - 1))
+    article = " ".join(["other"] * SCANT_CONTENT_WORDS)  # enough content words: no scant-content rule
+    blocks = pd.DataFrame({"page": ["a"] * 6 + ["b"],
+                           "text": [article, paragraph, short, paragraph, short, paragraph, paragraph]})
+    proba = np.array([[0.05, 0.0, 0.95]] * 5 + [[0.1, 0.6, 0.3], [0.05, 0.0, 0.95]])
+    assert decode(blocks, proba, ["chrome", "comment", "content"]).tolist() == [
+        "content", "content", "content",
+        "chrome",  # the second copy of the paragraph on page a
+        "content",  # shorter than REPEAT_WORDS: a repeated line may be the article's own
+        "comment",  # a comment quoting the article stays a comment
+        "content"]  # the first copy on page b
 
 
 def test_thread_limits_reach_lightgbm():

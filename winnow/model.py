@@ -94,6 +94,10 @@ CONTENT_REACH = 3
 # THREAD_FLOOR (docs/DESIGN.md).
 THREAD_GAP = 10
 THREAD_FLOOR = 0.05
+# A page may hold its article twice (a hidden copy for another layout, a print version); the extracted text
+# should not. A content block that repeats an earlier content block of its page word for word, REPEAT_WORDS
+# words or more, is chrome (docs/DESIGN.md).
+REPEAT_WORDS = 8
 
 
 def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
@@ -101,8 +105,8 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     """Each block's label from its probabilities (columns in `labels` order): the most probable one, except
     that a block whose comment probability reaches `comment_threshold` (per block, or one for all) is a
     comment, that on a page with scant content (grouped by `page`) the most content-like blocks not
-    labeled comment become content, that content far from the page's sure content is not content, and
-    that short gaps in a comment thread are comments.
+    labeled comment become content, that content far from the page's sure content is not content, that
+    short gaps in a comment thread are comments, and that content repeated word for word is chrome.
     A page's blocks are consecutive rows, in reading order."""
     best = proba.argmax(axis=1)
     predicted = np.asarray(labels)[best]
@@ -114,6 +118,8 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
         back, ahead = _anchor_distances(predicted == "comment", blocks["page"].to_numpy())
         in_gap = back + ahead - 1 <= THREAD_GAP  # the gap's length
         predicted[in_gap & (proba[:, labels.index("comment")] >= THREAD_FLOOR)] = "comment"
+    if "content" in labels and "chrome" in labels:
+        predicted[_repeated(blocks, predicted == "content")] = "chrome"
     return predicted
 
 
@@ -140,6 +146,14 @@ def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarra
                             "all": np.where(is_content, words, 0)}).groupby("page", sort=False)
     article = by_page["sure"].transform("sum").to_numpy() >= CONTENT_SURE_SHARE * by_page["all"].transform("sum").to_numpy()
     return is_content & ~sure & article & _far_from(sure, pages)
+
+
+def _repeated(blocks: pd.DataFrame, flagged: np.ndarray) -> np.ndarray:
+    """Flagged blocks of REPEAT_WORDS or more words whose text a flagged block before them in the page has."""
+    long = np.flatnonzero(flagged & (blocks["text"].str.count(" ").to_numpy() + 1 >= REPEAT_WORDS))
+    repeated = np.zeros(len(blocks), bool)
+    repeated[long[blocks[["page", "text"]].iloc[long].duplicated().to_numpy()]] = True
+    return repeated
 
 
 def _anchor_distances(anchors: np.ndarray, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
