@@ -13,10 +13,11 @@ import winnow
 from winnow.model import default_model_path
 
 # Measured on the shipped model: HTML content 0.946, comment 0.922; text content 0.914, comment 0.879.
-# The same recipe fitted on three draws of its chrome blocks spread over 0.005 (content) and 0.018 (comment)
-# of the test split (docs/DESIGN.md): the floors leave about that much room.
+# Equivalent fits of the recipe (other draws of its chrome blocks, stop 23) scored HTML content 0.941-0.946
+# and comment 0.900-0.927 (docs/DESIGN.md): the floors sit under that range, so that a refit never has to
+# be picked by its test score to pass.
 FLOORS = {
-    "dragnet:test": {"content": 0.935, "comment": 0.905},
+    "dragnet:test": {"content": 0.935, "comment": 0.89},
     "dragnet:test@text": {"content": 0.905, "comment": 0.87},
 }
 
