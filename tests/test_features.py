@@ -185,7 +185,8 @@ def test_cjk_text(fitted):
 
 def test_chinese_prose_measures_like_its_english_translation():
     # No training page is Chinese: its prose must land where English prose lies, not where menus do.
-    chinese = "今天，政协第五届委员会第一次会议在市里隆重开幕。我们对大会的召开表示热烈的祝贺。本次大会是在全市上下团结奋斗的关键时期召开的。"
+    chinese = ("今天，政协第五届委员会第一次会议在市里隆重开幕。我们对大会的召开表示热烈的祝贺。"
+               "本次大会是在全市上下团结奋斗的关键时期召开的。")
     english = ("Today the first session of the fifth committee opened in the city with great ceremony. We warmly "
                "congratulate the meeting on its opening. This meeting is held at a key time of united struggle.")
     menu = "首页 市情概况 信息公开 政务服务"

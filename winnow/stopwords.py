@@ -28,5 +28,5 @@ STOPWORDS = frozenset(word for words in _WORDS.values() for word in words.split(
 
 # Chinese and Japanese write no spaces: their function words are single characters, counted one by one
 # (Chinese particles, pronouns, prepositions and conjunctions; Japanese case particles).
-CJK_FUNCTION_CHARS = frozenset("的了是在和有不这也就都而与着或为以于之其所被把对从但并等个我你他她它们要会能可将已又还让"
-                               "のはがをにでともへ")
+CJK_FUNCTION_CHARS = frozenset("的了是在和有不这也就都而与着或为以于之其所被把对从但并"
+                               "等个我你他她它们要会能可将已又还让のはがをにでともへ")
