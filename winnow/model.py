@@ -64,8 +64,7 @@ def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE
 
 def library_versions() -> dict:
     return {"winnow": _version("winnow"), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__,
-            "numpy": np.__version__,
-            "pandas": pd.__version__, "python": platform.python_version()}
+            "numpy": np.__version__, "pandas": pd.__version__, "python": platform.python_version()}
 
 
 def _version(package: str) -> str:
@@ -112,21 +111,23 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     predicted = np.asarray(labels)[best]
     if comment_threshold is not None and "comment" in labels:
         predicted[proba[:, labels.index("comment")] >= comment_threshold] = "comment"
+    words = blocks["text"].str.count(" ").to_numpy() + 1
     if "content" in labels:
-        _content_rules(blocks, proba, labels, predicted)
+        _content_rules(blocks, proba, labels, predicted, words)
     if "comment" in labels:
         back, ahead = _anchor_distances(predicted == "comment", blocks["page"].to_numpy())
         in_gap = back + ahead - 1 <= THREAD_GAP  # the gap's length
         predicted[in_gap & (proba[:, labels.index("comment")] >= THREAD_FLOOR)] = "comment"
     if "content" in labels and "chrome" in labels:
-        predicted[_repeated(blocks, predicted == "content")] = "chrome"
+        predicted[_repeated(blocks, (predicted == "content") & (words >= REPEAT_WORDS))] = "chrome"
     return predicted
 
 
-def _content_rules(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str], predicted: np.ndarray) -> None:
+def _content_rules(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str], predicted: np.ndarray,
+                   words: np.ndarray) -> None:
     """The scant-content and stray-content rules of `decode`, applied to `predicted` in place."""
     content = proba[:, labels.index("content")]
-    pages, words = blocks["page"].to_numpy(), blocks["text"].str.count(" ").to_numpy() + 1
+    pages = blocks["page"].to_numpy()
     by_page = pd.DataFrame({"page": pages, "words": np.where(predicted == "content", words, 0),
                             "content": content}).groupby("page", sort=False)
     page_best = by_page["content"].transform("max").to_numpy()
@@ -149,10 +150,10 @@ def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarra
 
 
 def _repeated(blocks: pd.DataFrame, flagged: np.ndarray) -> np.ndarray:
-    """Flagged blocks of REPEAT_WORDS or more words whose text a flagged block before them in the page has."""
-    long = np.flatnonzero(flagged & (blocks["text"].str.count(" ").to_numpy() + 1 >= REPEAT_WORDS))
+    """Flagged blocks whose text a flagged block before them in the same page has."""
+    rows = np.flatnonzero(flagged)
     repeated = np.zeros(len(blocks), bool)
-    repeated[long[blocks[["page", "text"]].iloc[long].duplicated().to_numpy()]] = True
+    repeated[rows[blocks[["page", "text"]].iloc[rows].duplicated().to_numpy()]] = True
     return repeated
 
 
@@ -295,7 +296,7 @@ def load_model(path: str | Path | None = None) -> WinnowModel:
     if versions.get("lightgbm", lightgbm.__version__) != lightgbm.__version__:  # a model without one is not checked
         raise _version_mismatch(path, "lightgbm", versions["lightgbm"], lightgbm.__version__)
     if stored.get("features_version") != FEATURES_VERSION:
-        made_by = stored["card"].get("versions", {}).get("winnow", "unknown")
+        made_by = versions.get("winnow", "unknown")
         raise ModelError(f"{path}: made by winnow {made_by} with other block features than this winnow "
                          f"({_version('winnow')}) computes: retrain the model, or install winnow=={made_by}")
     return WinnowModel(stored["pipeline"], stored["card"], stored.get("text_pipeline"))
