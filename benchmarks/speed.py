@@ -102,6 +102,7 @@ def stages(model, pages: list) -> dict[str, float]:
     """Seconds per stage of winnow over all pages, one thread, in the batch's chunks of pages."""
     import pandas as pd
 
+    from winnow.model import EARLY_STOP
     from winnow.predict.batch import CHUNK_PAGES
     from winnow.segment import segment
 
@@ -115,7 +116,7 @@ def stages(model, pages: list) -> dict[str, float]:
             segmented = time.perf_counter()
             matrix = features.transform(blocks)
             featured = time.perf_counter()
-            classifier.predict_proba(matrix)
+            classifier.predict_proba(matrix, **EARLY_STOP)
             spent["classifier"] += time.perf_counter() - featured
             spent["features"] += featured - segmented
             spent["segment"] += segmented - started

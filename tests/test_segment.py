@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from winnow.pages import Page
 from winnow.segment import BLOCK_COLUMNS, MAX_BLOCKS, segment
+
+segment_module = importlib.import_module("winnow.segment")  # `winnow.segment` is also the function
 
 PAGE = """<!DOCTYPE html>
 <html><head><title>  The   Page
@@ -223,3 +227,69 @@ def test_noscript_stays_unread_on_a_page_with_text_of_its_own():
     prose = "<p>" + "An ordinary paragraph of the article. " * 20 + "</p>"
     markup = f"<html><body>{prose}<noscript><p>Please enable JavaScript to comment.</p></noscript></body></html>"
     assert segment(Page("p", markup, "html"))["text"].tolist() == [" ".join(["An ordinary paragraph of the article."] * 20)]
+
+
+# What the compiled walk (winnow/_walk.pyx) must read as the Python walk does: every way an element hides,
+# images, links and line breaks with tails, labels on inline elements, namespaced attributes, comments,
+# CDATA and a page whose root has text after it.
+TRICKY = PAGE.replace("</body>", """<div id="S:3" hidden><p>streamed part</p></div><div id="x" hidden="">gone</div>
+<p aria-hidden="false">aria false</p><p style="display:block">styled</p>
+<div class="a b" id="c_d"><span data-label="comment">inline <b>label</b></span> tail<br>after break</div>
+<div data-label="content">
+ <span data-label="comment">label after a space</span></div>
+<p>see <a href="/1">one <i>two</i></a> and <a>three</a> text</p>
+<img src="data:xyz" alt="alt text"><img src=" /pic.jpg "><img>
+<svg><text>vector</text></svg><p xml:lang="en" xmlns:q="urn:q" q:class="odd">namespaced</p>
+<!-- a comment --><![CDATA[ cdata ]]><FONT CLASS="Big">upper tag</FONT>
+<table><tr><td>cell one</td><td>cell <span class="x y">two</span></td></tr></table>
+<ul><li>item<li>item two</ul></body>""") + " text after the root"
+
+
+def _both_walks(markup: str, images: bool = False, max_blocks: int = MAX_BLOCKS):
+    if segment_module._compiled_walk is None:
+        pytest.skip("winnow._walk is not built (installed without a C compiler): only the Python walk runs")
+    root = segment_module.parse_html(markup)
+    return (segment_module._walk(root, images, max_blocks),
+            segment_module._walk_compiled(root, images, max_blocks))
+
+
+@pytest.mark.parametrize("images", [False, True])
+def test_compiled_walk_reads_a_page_as_the_python_walk_does(images):
+    python_rows, compiled_rows = _both_walks(TRICKY, images)
+    assert len(python_rows) > 18
+    assert compiled_rows == python_rows
+
+
+def test_compiled_walk_keeps_the_block_limit():
+    python_rows, compiled_rows = _both_walks(TRICKY, max_blocks=5)
+    assert compiled_rows == python_rows and len(compiled_rows) == 5
+
+
+def test_compiled_walk_stops_at_the_element_limit(monkeypatch):
+    monkeypatch.setattr(segment_module, "MAX_ELEMENTS", 12)
+    python_rows, compiled_rows = _both_walks(TRICKY)
+    assert compiled_rows == python_rows and 0 < len(compiled_rows) < 5
+
+
+def test_compiled_walk_is_built_where_a_compiler_is():
+    import shutil
+    import sysconfig
+    from pathlib import Path
+
+    if not shutil.which("cc") or not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        pytest.skip("no C compiler or no Python headers here: the compiled walk cannot be built")
+    assert segment_module._compiled_walk is not None, "pip install -e . should have built winnow/_walk.pyx"
+
+
+def test_compiled_walk_reads_dataset_pages_as_the_python_walk_does(shared_datasets, monkeypatch):
+    from winnow.train.datasets import iter_dataset
+
+    monkeypatch.setenv("WINNOW_DATASETS", str(shared_datasets))
+    checked = 0
+    for spec in ("dragnet:test", "chinese-wce"):
+        for n, item in enumerate(iter_dataset(spec)):
+            if n % 7 == 0:  # a sample: the whole walk of every page takes a minute
+                python_rows, compiled_rows = _both_walks(item.page.text, images=n % 2 == 1)
+                assert compiled_rows == python_rows, item.page.id
+                checked += 1
+    assert checked > 60

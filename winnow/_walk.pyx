@@ -1,0 +1,223 @@
+# cython: language_level=3
+"""segment._walk over libxml2's nodes, read straight from C: the same rows, without a Python proxy, a
+dict of attributes and an event tuple for every element walked (segment.py's docstrings say what the walk
+does; tests/test_segment.py checks that both walks give the same rows)."""
+
+cimport cython
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.string cimport strcmp, strlen
+
+cimport lxml.includes.etreepublic as cetree
+from lxml.includes cimport tree
+
+# segment.py imports this module after defining these.
+from winnow.segment import BLOCK_TAGS, LABEL_ATTRIBUTE, _HIDDEN_STYLE, _REACT_STREAMED, _WHITESPACE, _tokens_of
+
+cetree.import_lxml__etree()
+
+
+@cython.no_gc  # holds only strings: no cycles to collect, and the walk makes one per element
+cdef class _Open:
+    cdef public str tag, tokens, label, path, owner, all_tokens
+    cdef public bint is_block, skipped
+
+
+cdef _Open _open(str tag, _Open parent, str tokens, str label, bint is_block, bint skipped):
+    cdef _Open opened = _Open.__new__(_Open)
+    opened.tag, opened.tokens, opened.is_block, opened.skipped = tag, tokens, is_block, skipped
+    opened.label = label or (parent.label if parent is not None else "")
+    opened.path, opened.owner = (parent.path, parent.owner) if parent is not None else ("", "")
+    if is_block:
+        opened.path, opened.owner = f"{opened.path} {tag}".lstrip(), tag
+    opened.all_tokens = parent.all_tokens if parent is not None else ""
+    if tokens:
+        opened.all_tokens = f"{opened.all_tokens} {tokens}".lstrip()
+    return opened
+
+
+cdef inline str _utf8(const char* text):
+    return PyUnicode_DecodeUTF8(text, strlen(text), NULL)
+
+
+cdef inline bint _walked(tree.xmlNode* node):
+    """What lxml's iterwalk visits: elements, and comments, PIs and entity references (skipped here)."""
+    return node.type == tree.XML_ELEMENT_NODE or node.type == tree.XML_COMMENT_NODE or \
+        node.type == tree.XML_PI_NODE or node.type == tree.XML_ENTITY_REF_NODE
+
+
+cdef tree.xmlNode* _next_walked(tree.xmlNode* node):
+    while node is not NULL and not _walked(node):
+        node = node.next
+    return node
+
+
+cdef object _text_from(tree.xmlNode* node):
+    """lxml's .text / .tail: the run of text nodes from `node` (None when there is none)."""
+    cdef list pieces = []
+    cdef bint found = False
+    while node is not NULL:
+        if node.type == tree.XML_TEXT_NODE or node.type == tree.XML_CDATA_SECTION_NODE:
+            found = True
+            if node.content is not NULL and node.content[0] != 0:
+                pieces.append(_utf8(<const char*>node.content))
+        elif node.type != tree.XML_XINCLUDE_START and node.type != tree.XML_XINCLUDE_END:
+            break
+        node = node.next
+    if not found:
+        return None
+    return pieces[0] if len(pieces) == 1 else "".join(pieces)
+
+
+cdef str _attribute_value(tree.xmlAttr* attribute):
+    cdef tree.xmlNode* child = attribute.children
+    cdef list pieces = []
+    while child is not NULL:
+        if child.content is not NULL:
+            pieces.append(_utf8(<const char*>child.content))
+        child = child.next
+    return "".join(pieces)
+
+
+cdef str _tag_of(tree.xmlNode* node, dict tags):
+    """The lowered tag name; libxml2 keeps one copy of each name per document, so they are cached by address."""
+    if node.type != tree.XML_ELEMENT_NODE:
+        return ""
+    if node.ns is not NULL and node.ns.href is not NULL:
+        return ("{" + _utf8(<const char*>node.ns.href) + "}" + _utf8(<const char*>node.name)).lower()
+    key = <size_t>node.name
+    tag = tags.get(key)
+    if tag is None:
+        tag = tags[key] = _utf8(<const char*>node.name).lower()
+    return tag
+
+
+cdef class _Walk:
+    cdef list rows, parts, stack
+    cdef int link_chars, max_blocks
+    cdef object label  # of the block being gathered, once it has visible text (None before)
+
+    cdef void add(self, str text):
+        self.parts.append(text)
+        if self.label is None and not text.isspace():
+            self.label = (<_Open>self.stack[-1]).label if self.stack else ""
+
+    cdef void flush(self):
+        cdef _Open top
+        if self.label is not None:
+            text = _WHITESPACE.sub(" ", "".join(self.parts)).strip()
+            if text and len(self.rows) < self.max_blocks:
+                stack = self.stack
+                top = stack[-1] if stack else None
+                near = " ".join([(<_Open>o).tokens for o in stack[-2:] if (<_Open>o).tokens])
+                far = (<_Open>stack[-3]).all_tokens if len(stack) > 2 else ""
+                self.rows.append((text, top.owner if top is not None else "", top.path if top is not None else "",
+                                  len(stack), min(self.link_chars, len(text)), near, far, 0, self.label))
+        self.parts.clear()
+        self.link_chars, self.label = 0, None
+
+
+def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int max_elements):
+    """The block rows of segment._walk (without anchors)."""
+    cdef _Walk state = _Walk()
+    state.rows, state.parts, state.stack = [], [], []
+    state.link_chars, state.max_blocks, state.label = 0, max_blocks, None
+    cdef bytes label_name = LABEL_ATTRIBUTE.encode()
+    cdef const char* c_label_name = label_name
+    cdef tree.xmlNode* node = root._c_node
+    cdef tree.xmlNode* child
+    cdef tree.xmlAttr* attribute
+    cdef const char* name
+    cdef int started = 0, in_link = 0
+    cdef bint descend, has_attributes, hidden_attribute, hidden, is_image, is_block
+    cdef _Open parent, opened
+    cdef str tag
+    cdef object text, classes, ids, label, style, aria, src, alt
+    stack = state.stack
+    cdef dict tags = {}
+    while node is not NULL:
+        # start
+        started += 1
+        if started > max_elements:
+            break
+        tag = _tag_of(node, tags)
+        parent = stack[-1] if stack else None
+        classes = ids = label = style = aria = src = alt = None
+        has_attributes = hidden_attribute = False
+        if node.type == tree.XML_ELEMENT_NODE:
+            attribute = node.properties
+            while attribute is not NULL:
+                has_attributes = True
+                if attribute.ns is NULL or attribute.ns.href is NULL:
+                    name = <const char*>attribute.name
+                    if strcmp(name, "class") == 0:
+                        classes = _attribute_value(attribute) if classes is None else classes
+                    elif strcmp(name, "id") == 0:
+                        ids = _attribute_value(attribute) if ids is None else ids
+                    elif strcmp(name, c_label_name) == 0:
+                        label = _attribute_value(attribute) if label is None else label
+                    elif strcmp(name, "hidden") == 0:
+                        hidden_attribute = True
+                    elif strcmp(name, "aria-hidden") == 0:
+                        aria = _attribute_value(attribute) if aria is None else aria
+                    elif strcmp(name, "style") == 0:
+                        style = _attribute_value(attribute) if style is None else style
+                    elif strcmp(name, "src") == 0:
+                        src = _attribute_value(attribute) if src is None else src
+                    elif strcmp(name, "alt") == 0:
+                        alt = _attribute_value(attribute) if alt is None else alt
+                attribute = attribute.next
+        if hidden_attribute:  # segment._hidden
+            hidden = not _REACT_STREAMED.fullmatch(ids or "")
+        else:
+            hidden = aria == "true" or bool(style and _HIDDEN_STYLE.search(style))
+        descend = True
+        if tag in skip or not tag or (has_attributes and hidden):
+            stack.append(_open(tag, parent, "", "", False, True))
+            descend = False
+        else:
+            is_image = images and tag == "img"
+            is_block = tag in BLOCK_TAGS or is_image
+            if is_block:
+                state.flush()
+            tokens = _tokens_of((classes or "") + " " + (ids or "")) if has_attributes else ""
+            stack.append(_open(tag, parent, tokens, label or "", is_block, False))
+            if is_image:
+                source = (src or "").strip()
+                state.add(source if source and not source.startswith("data:") else (alt or ""))
+            if tag == "a":
+                in_link += 1
+            text = _text_from(node.children)
+            if text:
+                state.add(text)
+                if in_link:
+                    state.link_chars += len(text.strip())
+        child = _next_walked(node.children) if descend and node.type == tree.XML_ELEMENT_NODE else NULL
+        if child is not NULL:
+            node = child
+            continue
+        # end events, climbing until a node with a next sibling to walk
+        while True:
+            opened = stack.pop()
+            if opened.is_block:
+                stack.append(opened)  # the block's own tokens and label still apply to its last text
+                state.flush()
+                stack.pop()
+            tag = opened.tag
+            if tag == "a" and not opened.skipped:
+                in_link -= 1
+            text = _text_from(node.next)
+            if text:
+                state.add(" " + text if tag == "br" else text)
+                if in_link:
+                    state.link_chars += len(text.strip())
+            if node is root._c_node:
+                node = NULL
+                break
+            child = _next_walked(node.next)
+            if child is not NULL:
+                node = child
+                break
+            node = node.parent
+    state.flush()
+    return state.rows
+
