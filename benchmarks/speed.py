@@ -100,11 +100,9 @@ def one_core(model, pages: list, rounds: int) -> dict[str, float]:
 
 def stages(model, pages: list) -> dict[str, float]:
     """Seconds per stage of winnow over all pages, one thread, in the batch's chunks of pages."""
-    import pandas as pd
-
     from winnow.model import EARLY_STOP
     from winnow.predict.batch import CHUNK_PAGES
-    from winnow.segment import segment
+    from winnow.segment import blocks_table, segment_rows
 
     features, classifier = model.pipeline.named_steps["features"], model.pipeline.named_steps["classifier"]
     spent = {"segment": 0.0, "features": 0.0, "classifier": 0.0, "blocks": 0}
@@ -112,7 +110,7 @@ def stages(model, pages: list) -> dict[str, float]:
         for start in range(0, len(pages), CHUNK_PAGES):
             chunk = pages[start:start + CHUNK_PAGES]
             started = time.perf_counter()
-            blocks = pd.concat([segment(page).assign(page=str(n)) for n, page in enumerate(chunk)], ignore_index=True)
+            blocks = blocks_table(list(range(len(chunk))), [segment_rows(page)[0] for page in chunk])
             segmented = time.perf_counter()
             matrix = features.transform(blocks)
             featured = time.perf_counter()

@@ -280,14 +280,14 @@ def test_page_time_limit(tmp_path, tiny_model_path, monkeypatch):
     slow, good = tmp_path / "slow.html", tmp_path / "good.html"
     slow.write_text("<p>slow</p>")
     good.write_text(GOOD)
-    real = batch.segment
+    real = batch.segment_rows
 
     def segment_slowly(page, **options):
         if page.id.endswith("slow.html"):
             time.sleep(5)
         return real(page, **options)
 
-    monkeypatch.setattr(batch, "segment", segment_slowly)
+    monkeypatch.setattr(batch, "segment_rows", segment_slowly)
     result = runner.invoke(app, ["extract", str(slow), str(good), "--model", str(tiny_model_path), "--page-timeout", "0.5"])
     assert result.exit_code == 1
     assert [json.loads(line)["page"] for line in result.stdout.splitlines()] == [str(good)]

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 from lxml import etree
 
@@ -58,15 +60,26 @@ def segment(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS) -> p
     With `images`, each <img> of an HTML page becomes a block of its own (its URL, or its alt text):
     what a text rendering of the page shows.
     """
-    if page.kind == "text":
-        rows, title = segment_text(page.text)[:max_blocks], ""
-    else:
-        root = parse_html(page.text)
-        rows, title = ([], "") if root is None else (walk_page(root, images, max_blocks), page_title(root))
-    table = pd.DataFrame(rows, columns=BLOCK_COLUMNS[2:])
-    table.insert(0, "index", range(len(table)))
-    table.insert(0, "page", page.id)
+    rows, title = segment_rows(page, images, max_blocks)
+    table = blocks_table([page.id], [rows])
     table.attrs["title"] = title
+    return table
+
+
+def segment_rows(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS) -> tuple[list[tuple], str]:
+    """A page's block rows (the table's columns after `page` and `index`) and its <title>."""
+    if page.kind == "text":
+        return segment_text(page.text)[:max_blocks], ""
+    root = parse_html(page.text)
+    return ([], "") if root is None else (walk_page(root, images, max_blocks), page_title(root))
+
+
+def blocks_table(page_ids: list, rows_per_page: list[list[tuple]]) -> pd.DataFrame:
+    """One blocks table of several pages' rows, in order: a batch builds one table, not one per page."""
+    counts = np.array([len(rows) for rows in rows_per_page], dtype=np.int64)
+    table = pd.DataFrame(list(chain.from_iterable(rows_per_page)), columns=BLOCK_COLUMNS[2:])
+    table.insert(0, "index", np.arange(len(table)) - np.repeat(np.cumsum(counts) - counts, counts))
+    table.insert(0, "page", np.repeat(np.array(page_ids, dtype=object), counts))
     return table
 
 

@@ -23,6 +23,7 @@ import multiprocessing
 from multiprocessing import forkserver, get_context
 from typing import IO, Callable, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
@@ -33,7 +34,7 @@ from winnow.model import WinnowModel
 from winnow.pages import MAX_PAGE_BYTES, Page, PageError
 from winnow.predict.extract import assemble
 from winnow.predict.sources import Failure, is_archive, iter_pages
-from winnow.segment import MAX_BLOCKS, segment
+from winnow.segment import MAX_BLOCKS, blocks_table, segment_rows
 
 # Pages classified in one predict_proba call: 64 labels 5 % more pages/s than 32 on one core (400 pages of
 # dragnet:test, four rounds in turn); pandas and the classifier pay a fixed cost per call.
@@ -73,20 +74,24 @@ def block_records(labeled: pd.DataFrame, labels: list[str]) -> Iterator[dict]:
         yield {"page": page, "index": index, "text": text, "label": label, "proba": dict(zip(labels, proba))}
 
 
-def label_segmented(model: WinnowModel, segmented: list[tuple[Page, pd.DataFrame]]) -> list[tuple[Page, pd.DataFrame, str]]:
+# A page segmented: (page, its block rows, its <title>) (segment_rows).
+Segmented = tuple[Page, list[tuple], str]
+
+
+def label_segmented(model: WinnowModel, segmented: list[Segmented]) -> list[tuple[Page, pd.DataFrame, str]]:
     """Label the blocks of several segmented pages with one classifier call: (page, labeled blocks, <title>)."""
     if not segmented:
         return []
     # Keys unique within the call, even when the same path is given twice.
-    labeled = model.label_blocks(pd.concat([b.assign(page=key) for key, (_, b) in enumerate(segmented)], ignore_index=True))
-    by_key = dict(tuple(labeled.groupby("page", sort=False)))
-    return [(page, by_key.get(key, labeled.head(0)).assign(page=page.id).reset_index(drop=True), blocks.attrs.get("title", ""))
-            for key, (page, blocks) in enumerate(segmented)]
+    labeled = model.label_blocks(blocks_table(list(range(len(segmented))), [rows for _, rows, _ in segmented]))
+    ends = np.cumsum([len(rows) for _, rows, _ in segmented])
+    return [(page, labeled.iloc[end - len(rows):end].assign(page=page.id).reset_index(drop=True), title)
+            for (page, rows, title), end in zip(segmented, ends)]
 
 
 def classify_pages(model: WinnowModel, pages: list[Page]) -> list[tuple[Page, pd.DataFrame, str]]:
     """Segment and label several pages with one classifier call."""
-    return label_segmented(model, [(page, segment(page)) for page in pages])
+    return label_segmented(model, [(page, *segment_rows(page)) for page in pages])
 
 
 class PageTimeout(PageError):
@@ -112,13 +117,13 @@ def time_limit(seconds: float, page_id: str):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _segment_chunk(chunk: list[Page], summary: BatchSummary, options: BatchOptions) -> list[tuple[Page, pd.DataFrame]]:
+def _segment_chunk(chunk: list[Page], summary: BatchSummary, options: BatchOptions) -> list[Segmented]:
     """Segment each page within the time limit; a page that fails is reported and left out."""
     segmented = []
     for page in chunk:
         try:
             with time_limit(options.page_seconds, page.id):
-                segmented.append((page, segment(page, max_blocks=options.max_blocks)))
+                segmented.append((page, *segment_rows(page, max_blocks=options.max_blocks)))
         except Exception as error:  # noqa: BLE001 - one bad page must not end the batch
             reason = str(error).removeprefix(f"{page.id}: ") if isinstance(error, PageError) else f"{type(error).__name__}: {error}"
             summary.failures.append((page.id, reason))
@@ -136,17 +141,17 @@ def _chunks(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
         yield chunk
 
 
-def _classify_safely(model: WinnowModel, segmented: list[tuple[Page, pd.DataFrame]], summary: BatchSummary):
+def _classify_safely(model: WinnowModel, segmented: list[Segmented], summary: BatchSummary):
     """Label a chunk; if that fails, retry page by page so only the bad page is lost."""
     try:
         return label_segmented(model, segmented)
     except Exception:  # noqa: BLE001 - one bad page must not end the batch; it is reported below
         results = []
-        for page, blocks in segmented:
+        for item in segmented:
             try:
-                results.extend(label_segmented(model, [(page, blocks)]))
+                results.extend(label_segmented(model, [item]))
             except Exception as error:  # noqa: BLE001
-                summary.failures.append((page.id, f"{type(error).__name__}: {error}"))
+                summary.failures.append((item[0].id, f"{type(error).__name__}: {error}"))
         return results
 
 
