@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from winnow.cli import app
 from winnow.model import default_model_path
+from winnow.segment import walk_is_compiled
 from winnow.tokens import tokenize
 
 runner = CliRunner()
@@ -374,6 +375,7 @@ def test_info(cli_model):
     assert result.exit_code == 0, result.output
     assert "labels chrome, comment, content" in result.stdout
     assert "native" in result.stdout
+    assert ("compiled walk" if walk_is_compiled() else "Python walk") in result.stdout
     result = _run("info", "--model", path, "--json")
     assert json.loads(result.stdout)["labels"] == ["chrome", "comment", "content"]
 
