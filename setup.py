@@ -8,5 +8,8 @@ import lxml
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-walk = Extension("winnow._walk", ["winnow/_walk.pyx"], include_dirs=lxml.get_include(), optional=True)
-setup(ext_modules=cythonize([walk], language_level=3, quiet=True))
+extensions = cythonize([Extension("winnow._walk", ["winnow/_walk.pyx"], include_dirs=lxml.get_include())],
+                       language_level=3, quiet=True)
+for extension in extensions:
+    extension.optional = True  # set after cythonize, which drops it
+setup(ext_modules=extensions)
