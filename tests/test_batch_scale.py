@@ -269,3 +269,23 @@ def test_dask_on_the_command_line(tmp_path, tiny_model_path, dask_client):
     assert (tmp_path / "out" / "part-00000.jsonl").read_text() == local.stdout
     result = runner.invoke(app, ["extract", *paths, "--model", str(tiny_model_path), "--dask-scheduler", "local"])
     assert result.exit_code == 2 and "output folder" in result.output
+
+
+def test_predict_lines_are_what_json_dumps_writes():
+    """format_blocks writes its JSON by hand (for speed): each line must be json.dumps of the record."""
+    import pandas as pd
+
+    from winnow.pages import Page
+
+    texts = ['He said "hi"\\there', "tab\tand\nnewline \x00\x1f", "Ünïcödé — 中文 😀 \u2028", ""]
+    blocks = pd.DataFrame({"page": "p", "index": range(4), "text": texts,
+                           "predicted": ["content", "comment", "chrome", "chrome"], "proba_chrome": [0.1, 1 / 3, 1.0, 0.0], "proba_comment": [0.2, 1e-7, 0.0, 0.5],
+                           "proba_content": [0.7, 0.66666, 0.0, 0.5]})
+    labels = ["chrome", "comment", "content"]
+    page = Page('dir/"odd" päge.html', "", "html")
+    expected = [json.dumps({"page": page.id, "index": n, "text": text, "label": label,
+                            "proba": {"chrome": round(a, 4), "comment": round(b, 4), "content": round(c, 4)}},
+                           ensure_ascii=False)
+                for n, text, label, a, b, c in zip(range(4), texts, blocks["predicted"], blocks["proba_chrome"],
+                                                   blocks["proba_comment"], blocks["proba_content"])]
+    assert batch.format_blocks(page, blocks, "", labels).split("\n") == [*expected, ""]

@@ -44,6 +44,7 @@ CHUNK_PAGES = 64
 CHUNKS_PER_WORKER = 4  # 256 pages
 PAGE_SECONDS = 30.0  # time limit to segment one page
 _JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
+_json_string = json.encoder.encode_basestring  # a str as the encoder above writes it (non-ASCII kept)
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,6 @@ class BatchSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     skipped: int = 0  # pages already in the output of an interrupted run (--resume)
-
-
-def block_records(labeled: pd.DataFrame, labels: list[str]) -> Iterator[dict]:
-    """One `predict` record per block: page, index, text, label, proba."""
-    probas = labeled[[f"proba_{label}" for label in labels]].to_numpy().round(4).tolist()
-    columns = [labeled[name].tolist() for name in ("page", "index", "text", "predicted")]
-    for page, index, text, label, proba in zip(*columns, probas):
-        yield {"page": page, "index": index, "text": text, "label": label, "proba": dict(zip(labels, proba))}
 
 
 # A page segmented: (page, its block rows, its <title>) (segment_rows).
@@ -336,8 +329,17 @@ def _progress(enabled: bool, total: int | None):
 
 
 def format_blocks(page: Page, blocks: pd.DataFrame, title: str, labels: list[str]) -> str:
-    """`winnow predict` output: one JSON line per block."""
-    return "".join(_JSON.encode(record) + "\n" for record in block_records(blocks, labels))
+    """`winnow predict` output: one JSON line per block, {"page", "index", "text", "label", "proba": {label: p}}.
+
+    Written as json.dumps(record, ensure_ascii=False) writes it, from its own string encoder: building a
+    dict for each block and encoding it cost a tenth of the batch."""
+    keys = [_json_string(label) + ": " for label in labels]
+    probas = zip(*(blocks[f"proba_{label}"].to_numpy().round(4).tolist() for label in labels))
+    head = '{"page": ' + _json_string(page.id) + ', "index": '
+    return "".join(f'{head}{index}, "text": {_json_string(text)}, "label": {_json_string(label)}, "proba": {{'
+                   + ", ".join(key + repr(p) for key, p in zip(keys, proba)) + "}}\n"
+                   for index, text, label, proba in zip(blocks["index"].tolist(), blocks["text"].tolist(),
+                                                        blocks["predicted"].tolist(), probas))
 
 
 def format_extraction(record: dict, output_format: str) -> str:
