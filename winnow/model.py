@@ -118,7 +118,7 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     predicted = np.asarray(labels)[best]
     if comment_threshold is not None and "comment" in labels:
         predicted[proba[:, labels.index("comment")] >= comment_threshold] = "comment"
-    words = blocks["text"].str.count(" ").to_numpy() + 1
+    words = np.array([text.count(" ") for text in blocks["text"].tolist()], dtype=np.int64) + 1  # pandas' is a regex
     if "content" in labels:
         _content_rules(blocks, proba, labels, predicted, words)
     if "comment" in labels:
