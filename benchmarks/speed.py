@@ -171,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     model = load_model(args.model)
     pages = load_pages(args.data, args.limit)
     from winnow.segment import walk_is_compiled
+    from winnow.text_features import text_counting_is_compiled
 
     walk = "compiled walk" if walk_is_compiled() else "Python walk (winnow._walk not built)"
-    print(f"{len(pages)} pages of {args.data}; {os.cpu_count()} cores; best of {args.rounds} rounds; {walk}\n")
+    counting = "compiled text counting" if text_counting_is_compiled() else "numpy text counting (winnow._textstats not built)"
+    print(f"{len(pages)} pages of {args.data}; {os.cpu_count()} cores; best of {args.rounds} rounds; {walk}; {counting}\n")
 
     speeds = one_core(model, pages, args.rounds)
     baseline, floor = speeds.get("trafilatura"), speeds["lxml parse (floor)"]

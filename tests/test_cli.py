@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from winnow.cli import app
 from winnow.model import default_model_path
 from winnow.segment import walk_is_compiled
+from winnow.text_features import text_counting_is_compiled
 from winnow.tokens import tokenize
 
 runner = CliRunner()
@@ -375,7 +376,8 @@ def test_info(cli_model):
     assert result.exit_code == 0, result.output
     assert "labels chrome, comment, content" in result.stdout
     assert "native" in result.stdout
-    assert ("compiled walk" if walk_is_compiled() else "Python walk") in result.stdout
+    compiled = walk_is_compiled() and text_counting_is_compiled()
+    assert ("runs the compiled walk and text counting" if compiled else "runs without winnow._") in result.stdout
     result = _run("info", "--model", path, "--json")
     assert json.loads(result.stdout)["labels"] == ["chrome", "comment", "content"]
 

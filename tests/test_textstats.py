@@ -1,13 +1,17 @@
-"""The batch counting of text features equals plain per-block regex counting."""
+"""The batch counting of text features equals plain per-block regex counting, compiled (winnow._textstats)
+and with numpy alike."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from winnow.features import _CJK, _WORD, CJK_WIDTH, CJK_WORDS_PER_CHAR, CUES, text_features
+import winnow.text_features
+
+from winnow.text_features import _CJK, _WORD, CJK_WIDTH, CJK_WORDS_PER_CHAR, CUES, text_features
 from winnow.stopwords import CJK_FUNCTION_CHARS, STOPWORDS
 from winnow.textstats import Joined, one_line
 
@@ -56,7 +60,20 @@ TRICKY = [
     "Wait... what?! Yes.", "x", "  ", "3", "Oct. 22, 2024 10:45", "2024-10-22", "1/2/2024",
     "word_with_underscores and_more", "Ünïcödé wörds ñ", "Reply", "Anna says: hello", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 beyond BMP",
     "a\u2028b", "tab\tseparated\tline", "dots . . end .", "ago", "3 hours\nago",
+    # Digits of other scripts are digits to the cues; anchored cues after leading spaces.
+    "١٢:٣٠", "٣ days ago", "١/٢/٢٠٢٤", "٢٠٢٤-١٠-٢٢", "  posted by Anna", "\t• item", " ٣. step",
+    "Σίσυφος ΣΟΦΟΣ", "ΚΑΛΗΜΕΡΑ", "x.JPG", "  www.example.com  ", "HTTPS://MEDIA.example.com/a",
 ]
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def counting(request, monkeypatch):
+    """Each test runs with the compiled counting and with numpy's."""
+    if request.param == "numpy":
+        monkeypatch.setattr(winnow.text_features, "_compiled", None)
+    elif not winnow.text_features.text_counting_is_compiled():
+        pytest.skip("winnow._textstats is not built (no C compiler at install)")
+    return request.param
 
 
 def _both(texts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -68,11 +85,13 @@ def _both(texts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return text_features(text, links, indent), reference
 
 
+@pytest.mark.usefixtures("counting")
 def test_tricky_strings_match_the_reference():
     fast, reference = _both(TRICKY)
     pd.testing.assert_frame_equal(fast, reference[fast.columns], check_exact=False, rtol=1e-6)
 
 
+@pytest.mark.usefixtures("counting")
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40), min_size=1, max_size=12))
 def test_random_strings_match_the_reference(texts):
@@ -80,6 +99,7 @@ def test_random_strings_match_the_reference(texts):
     pd.testing.assert_frame_equal(fast, reference[fast.columns], check_exact=False, rtol=1e-6)
 
 
+@pytest.mark.usefixtures("counting")
 def test_real_pages_match_the_reference(shared_datasets):
     from itertools import islice
 
@@ -100,9 +120,33 @@ def test_joined_maps_matches_to_their_string():
     # `\s*$` must not run on into the next string, nor `^` miss a string's start.
     assert joined.count_matches(one_line(r"^\s*ago\s*$")).tolist() == [0, 0, 0, 0]
     assert joined.count_matches(one_line(r"^ago")).tolist() == [0, 0, 1, 0]
-    assert joined.count_matches(one_line(r"ago"), required=one_line("ago ago")).tolist() == [0, 0, 2, 0]
 
 
+def test_literal_hits_anchors_and_digits():
+    from winnow.text_features import _CHAR_CLASSES
+
+    _textstats = pytest.importorskip("winnow._textstats", reason="winnow._textstats is not built")
+    texts = ["by anna", "  by anna", "standby", "12:30", "١٢:٣٠", "x:", "", "©", "a\u00a0b"]
+    hits = _textstats.literal_hits(texts, ["^by", "by", r"\d:", "©", "\u00a0"], _CHAR_CLASSES)
+    assert hits.tolist() == [
+        [True, True, False, False, False], [True, True, False, False, False], [False, True, False, False, False],
+        [False, False, True, False, False], [False, False, True, False, False], [False] * 5, [False] * 5,
+        [False, False, False, True, False], [False, False, False, False, True]]
+    with pytest.raises(ValueError, match="beyond the Basic Multilingual Plane"):
+        _textstats.literal_hits(texts, ["\U0001d518"], _CHAR_CLASSES)
+
+
+@pytest.mark.usefixtures("counting")
 def test_empty_batch():
     assert text_features(pd.Series([], dtype=object), pd.Series([], dtype="int64"),
                          pd.Series([], dtype="int64")).shape[0] == 0
+
+
+def test_compiled_counting_is_built_where_a_compiler_is():
+    import shutil
+    import sysconfig
+    from pathlib import Path
+
+    if not shutil.which("cc") or not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        pytest.skip("no C compiler or no Python headers here: winnow._textstats cannot be built")
+    assert winnow.text_features.text_counting_is_compiled(), "pip install -e . should have built winnow/_textstats.pyx"

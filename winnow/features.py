@@ -1,8 +1,8 @@
 """Block features as a scikit-learn transformer over the blocks table.
 
 Four kinds, all computed column-wise over whole tables (no per-block Python loops):
-  text     counts and ratios of the block's own text, cue patterns (dates, "3 hours ago", "Reply"),
-           what its first words say (learned label evidence, token_evidence.py)
+  text     counts and ratios of the block's own text, cue patterns (dates, "3 hours ago", "Reply")
+           (text_features.py), what its first words say (learned label evidence, token_evidence.py)
   DOM      tag, depth, tag-path tokens, what the class/id tokens of the block and its ancestors say
   context  the text numbers of the blocks up to `context` places before and after, and where the
            block stands in its page (position, distance to the densest block, repeated text, the main
@@ -19,103 +19,19 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from winnow.stopwords import CJK_FUNCTION_CHARS, STOPWORDS
-from winnow.textstats import CharClasses, Joined, one_line
+from winnow.text_features import text_features
 from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
 WORD_CHARS = 100  # the words of a block's text that lend their evidence are those in its first characters
 FEATURES_VERSION = 11  # bump when features change: models fitted on other features cannot be used
-_WORD_CHAR = r"[^\W_]"
-_WORD = _WORD_CHAR + "+"
-_CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-CUES = {
-    # "Nov. 7", "November 7th", "7th November", "11/07/2012", "2012-11-07"
-    "date": rf"\b{_MONTH}\.? {_DAY}\b|\b{_DAY} {_MONTH}\b"
-            r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d\d-\d\d\b",
-    # No \b before the number: renderers glue fields ("Source3 days ago").
-    "ago": r"(?:\d+|\ban?|\bone)\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?"
-           r"|y|yrs?|years?)\s+ago\b|\byesterday\b|\bjust now\b",
-    "time": r"\b\d{1,2}:\d\d\b",
-    "comment_cue": r"\breply\b|\bsays?:|\bsaid:|\bwrote:|\bcomments?\b|\breport abuse\b|\bpermalink\b|\bflag\b|\blikes?\b",
-    "chrome_cue": r"©|\b(?:copyright|all rights reserved|privacy|terms|cookies?|subscribe|sign (?:in|up)|log ?in|share"
-                  r"|tweet|follow us|related|read more|more from|newsletter)\b|\badvertis",
-    "byline": r"^\s*(?:by|posted by|written by|von|par|por):?\s",
-    "bullet": r"^\s*(?:[•·◦▪*\-–»›>|]|\d+[.)])\s",
-    "url": r"^\s*(?:https?://|www\.)\S+\s*$",
-    "separators": r"[|·»›•]",
-    "counter": r"\b(?:comments?|replies|views|shares|likes)\s*[/:(]?\s*\d+|\b\d+\s+(?:comments?|replies|views|shares)\b",
-    "image_url": r"^\S+\.(?:jpe?g|png|gif|webp|svg)\b|^https?://\S*(?:img|image|photo|media)\S*$",
-    "avatar": r"avatar",  # a commenter's picture: its URL is a line of a text page's comment thread
-}
 TAGS = ("p div li td th h1 h2 h3 h4 h5 h6 span a article section blockquote pre dd dt option figcaption "
         "caption label button form table tr ul ol br body header footer nav aside main center font").split()
 # Not <main> nor <article>: no page of dragnet, the one set that labels comments, has a <main>, and few put
 # comments in an <article>; learned from the other sets, they told the model that nothing in them is a comment.
 PATH_MARKERS = ("aside nav footer header form li table blockquote ul ol dl section center "
                 "font b strong em a").split()
-TEXT_FEATURES = ["chars", "words", "word_len", "sentences", "ends_punct", "punct", "digits", "upper",
-                 "capitalized", "stopwords", "link_density", "density", "indent", "caps_line"] + list(CUES)
 CONTEXT_FEATURES = ["words", "link_density", "stopwords", "punct", "ends_punct", "density", "indent", "ago", "bullet"]
-
-
-_CHAR_CLASSES = CharClasses({
-    "word": r"\w", "token": _WORD_CHAR, "letter": r"[^\W\d_]", "digit": r"\d", "upper": r"[A-Z]",
-    "lower": r"[a-z]", "space": r"\s", "punct": r"[^\w\s]", "cjk": _CJK, "stop": r"[.!?]", "cjk_stop": r"[。！？]",
-    "closing": r"[.!?。！？:\"”')]", "cjk_function": "[" + "".join(sorted(CJK_FUNCTION_CHARS)) + "]",
-})
-# Chinese and Japanese pack a word into a character or two, and no training page is written in them. So
-# that their prose measures like the prose the model learned from, a CJK character counts as the share of
-# an English word and the English characters it stands for: translations run about 0.65 English words
-# per Chinese character, and an English word takes 6 characters with its space. No column says "CJK":
-# the training pages' only CJK blocks are language menus, so it taught that CJK text is chrome.
-CJK_WORDS_PER_CHAR = 0.65
-CJK_WIDTH = 4
-_CUE_PATTERNS = {name: one_line(pattern) for name, pattern in CUES.items()}
-# Literals every match of a slow cue contains: only blocks holding one are scanned (textstats).
-_CUE_REQUIRED = {name: re.compile(literals) for name, literals in {
-    "ago": "ago|yesterday|just now", "counter": "comment|repl|view|share|like", "time": r"\d:\d",
-    "date": r"\d"}.items()}
-
-
-def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> pd.DataFrame:
-    """Per-block numbers that need only the block's text, counted over all blocks at once (textstats)."""
-    joined = Joined.of(text.tolist())
-    chars = _CHAR_CLASSES.flags(joined.codes)
-    lower = joined.lower()
-    token = _CHAR_CLASSES.flags(lower.codes, ["token"])["token"]
-    word_starts = np.flatnonzero(token & ~lower.previous(token))
-    is_stop = pd.Series(re.findall(_WORD, lower.string)).isin(STOPWORDS).to_numpy(dtype=float)
-    n_chars = joined.lengths.astype("float32")
-    safe_chars = np.maximum(n_chars, 1)
-    cjk = joined.count_chars(chars["cjk"])
-    width = np.maximum(n_chars + (CJK_WIDTH - 1) * cjk, 1)  # in English characters
-    words = lower.per_string(word_starts) + CJK_WORDS_PER_CHAR * cjk
-    n_tokens = np.maximum(words, 1)
-    upper = joined.count_chars(chars["upper"])
-    function_words = lower.per_string(word_starts, weights=is_stop) + joined.count_chars(chars["cjk_function"])
-    out = pd.DataFrame({
-        "chars": width,
-        "words": words,
-        "word_len": width / n_tokens,
-        # "。" needs no space after it, "." does ("3.5", "U.S.").
-        "sentences": joined.count_chars(chars["stop"] & joined.next(chars["space"]) | chars["cjk_stop"]),
-        "ends_punct": joined.last_nonspace(chars["space"], chars["closing"]),
-        "punct": joined.count_chars(chars["punct"]) / width,
-        "digits": joined.count_chars(chars["digit"]) / width,
-        "upper": upper / np.maximum(joined.count_chars(chars["letter"]), 1),
-        "capitalized": joined.count_chars(chars["upper"] & ~joined.previous(chars["word"])) / n_tokens,
-        "stopwords": function_words / n_tokens,
-        "link_density": link_chars.to_numpy() / safe_chars,
-        "density": n_tokens / np.ceil(width / 80),
-        "indent": indent.to_numpy(),
-        "caps_line": (joined.count_chars(chars["lower"]) == 0) & (upper >= 2),
-    }, index=text.index)
-    for name, pattern in _CUE_PATTERNS.items():
-        out[name] = lower.count_matches(pattern, _CUE_REQUIRED.get(name))
-    return out.astype("float32")
 
 
 def words_before_share(page: pd.Series, words: pd.Series) -> pd.Series:

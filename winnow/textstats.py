@@ -26,27 +26,32 @@ def one_line(pattern: str, flags: int = 0) -> re.Pattern:
 
 
 class CharClasses:
-    """Which code points belong to which named regex character class; answers are cached across batches."""
+    """Which code points belong to which named regex character class; answers are kept across batches."""
+
+    UNKNOWN = 0xFFFFFFFF  # in `table`: not looked up yet
 
     def __init__(self, classes: dict[str, str]):
         self.names = list(classes)
         self._patterns = [re.compile(pattern) for pattern in classes.values()]
-        self._bits: dict[int, int] = {}
+        self.table = np.full(0x110000, self.UNKNOWN, dtype=np.uint32)  # code point -> class bits
 
-    def _bits_of(self, code: int) -> int:
-        bits = self._bits.get(code)
-        if bits is None:
+    def bits_of(self, code: int) -> int:
+        """The class bits of a code point (bit k: in class k), looked up once and kept in `table`."""
+        bits = int(self.table[code])
+        if bits == self.UNKNOWN:
             char = chr(code)
             bits = sum(1 << k for k, pattern in enumerate(self._patterns) if pattern.fullmatch(char))
-            self._bits[code] = bits
+            self.table[code] = bits
         return bits
 
     def flags(self, codes: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
         """Name -> boolean array over `codes`, for the classes `names` (default: all)."""
-        present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.zeros(0, dtype=np.int64)
-        table = np.zeros(int(codes.max()) + 1 if len(codes) else 1, dtype=np.uint32)
-        table[present] = [self._bits_of(int(code)) for code in present]
-        bits = table[codes]
+        bits = self.table[codes]
+        unknown = bits == self.UNKNOWN
+        if unknown.any():
+            for code in np.unique(codes[unknown]):
+                self.bits_of(int(code))
+            bits = self.table[codes]
         return {name: (bits & (1 << k)) != 0 for k, name in enumerate(self.names) if names is None or name in names}
 
 
@@ -75,20 +80,10 @@ class Joined:
     def count_chars(self, flags: np.ndarray) -> np.ndarray:
         return self.per_string(np.flatnonzero(flags))
 
-    def count_matches(self, pattern: re.Pattern, required: re.Pattern | None = None) -> np.ndarray:
-        """Matches of `pattern` in each string; with `required`, only strings where that also matches are
-        scanned (a cheap literal pattern that every match must contain makes a slow pattern fast)."""
-        if required is None:
-            starts = np.fromiter((match.start() for match in pattern.finditer(self.string)), dtype=np.int64)
-            return self.per_string(starts)
-        candidates = np.unique(self.owner[[match.start() for match in required.finditer(self.string)]])
-        counts = np.zeros(self.count, dtype=np.int64)
-        if len(candidates):
-            counts[candidates] = Joined.of(self.strings(candidates)).count_matches(pattern)
-        return counts
-
-    def strings(self, which: np.ndarray) -> list[str]:
-        return [self.string[end - length:end] for end, length in zip(self.ends[which], self.lengths[which])]
+    def count_matches(self, pattern: re.Pattern) -> np.ndarray:
+        """Matches of `pattern` in each string."""
+        starts = np.fromiter((match.start() for match in pattern.finditer(self.string)), dtype=np.int64)
+        return self.per_string(starts)
 
     def previous(self, flags: np.ndarray) -> np.ndarray:
         """flags shifted one position right: the flag of the character before (False at the start)."""

@@ -1,0 +1,184 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""text_features' per-block counts, one pass over each block's characters in C (text_features.py keeps
+the numpy counting that gives the same numbers where this module is not built; tests/test_textstats.py
+holds both to per-block regex counting)."""
+
+import numpy as np
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object string)
+    void* PyUnicode_DATA(object string)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
+    Py_ssize_t PyUnicode_GET_LENGTH(object string)
+
+COUNTS = ("chars", "cjk", "upper", "letter", "digit", "punct", "lower", "cjk_function", "capitalized",
+          "sentences", "ends_punct", "words", "function_words")
+_SIMPLE = COUNTS[1:8]  # classes counted as they are
+
+
+cdef class _Classes:
+    """CharClasses' table of class bits per code point, filled through it on first sight."""
+    cdef unsigned int* table
+    cdef object classes, array  # the table's owners
+
+    def __init__(self, classes):
+        cdef unsigned int[::1] table = classes.table
+        self.classes, self.array, self.table = classes, classes.table, &table[0]
+
+
+cdef inline unsigned int _bits(_Classes classes, Py_UCS4 code):
+    cdef unsigned int bits = classes.table[code]
+    if bits == 0xFFFFFFFF:  # CharClasses.UNKNOWN
+        bits = classes.classes.bits_of(<unsigned int>code)  # a Py_UCS4 would reach Python as a str
+    return bits
+
+
+def text_counts(list texts, list lowered, classes, frozenset stopwords):
+    """Each of COUNTS -> an int64 array over `texts`; words and function words are counted in `lowered`,
+    the texts lower-cased."""
+    cdef _Classes bits = _Classes(classes)
+    cdef dict mask = {name: 1 << k for k, name in enumerate(classes.names)}
+    cdef unsigned int simple[7]
+    cdef Py_ssize_t k, t, i, j, length, n = len(texts)
+    cdef Py_ssize_t longest_stop = max(map(len, stopwords), default=0)
+    for k in range(7):
+        simple[k] = mask[_SIMPLE[k]]
+    cdef unsigned int word = mask["word"], upper = mask["upper"], stop = mask["stop"], space = mask["space"]
+    cdef unsigned int cjk_stop = mask["cjk_stop"], closing = mask["closing"], token = mask["token"]
+    counts = np.zeros((len(COUNTS), n), dtype=np.int64)
+    cdef long long[:, ::1] out = counts
+    cdef long long row[13]
+    cdef unsigned int b, last
+    cdef bint previous_word
+    cdef int kind
+    cdef void* data
+    cdef str text
+    for t in range(n):
+        text = texts[t]
+        kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
+        for k in range(13):
+            row[k] = 0
+        row[0] = length
+        previous_word, last = False, 0
+        for i in range(length):
+            b = _bits(bits, PyUnicode_READ(kind, data, i))
+            for k in range(7):
+                row[k + 1] += (b & simple[k]) != 0
+            row[8] += (b & upper) != 0 and not previous_word
+            previous_word = (b & word) != 0
+            # A stop ends a sentence before a space or at the block's end (the batch's separator is a space).
+            if b & cjk_stop or (b & stop and (i + 1 == length or _bits(bits, PyUnicode_READ(kind, data, i + 1)) & space)):
+                row[9] += 1
+            if not b & space:
+                last = b
+        row[10] = (last & closing) != 0
+        text = lowered[t]
+        kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
+        i = 0
+        while i < length:
+            if not _bits(bits, PyUnicode_READ(kind, data, i)) & token:
+                i += 1
+                continue
+            j = i + 1
+            while j < length and _bits(bits, PyUnicode_READ(kind, data, j)) & token:
+                j += 1
+            row[11] += 1
+            if j - i <= longest_stop and text[i:j] in stopwords:
+                row[12] += 1
+            i = j
+        for k in range(13):
+            out[k, t] = row[k]
+    return dict(zip(COUNTS, counts))
+
+
+def literal_hits(list texts, list literals, classes):
+    """For each text, which of `literals` (strings) it holds: a bool array texts x literals.
+
+    A literal may start with "^": found only at the text's first non-space character; and "\\d" in it
+    stands for any digit. Literals must start with a digit or a character of the Basic Multilingual Plane."""
+    cdef _Classes bits = _Classes(classes)
+    cdef unsigned int space = 1 << classes.names.index("space"), digit = 1 << classes.names.index("digit")
+    elements, starts, anchored, by_first = [], [], [], {}
+    for number, literal in enumerate(literals):
+        at_start = literal.startswith("^")
+        anchored.append(at_start)
+        codes = [-1 if piece == "\\d" else ord(piece) for piece in _pieces(literal[1:] if at_start else literal)]
+        if codes[0] > 0xFFFF:
+            raise ValueError(f"literal {literal!r} starts beyond the Basic Multilingual Plane")
+        by_first.setdefault(codes[0], []).append(number)
+        starts.append(len(elements))
+        elements += codes
+    starts.append(len(elements))
+    # Which literals start with a character: bucket[first] indexes the runs of `order` (-1: none). A bucket's
+    # literals are tried only where the next character is one of their second ones (modulo 64: a sieve).
+    order, bucket_starts, buckets, seconds = [], [], np.full(0x10000, -1, dtype=np.int32), []
+    for code, numbers in by_first.items():
+        if code >= 0:
+            buckets[code] = len(bucket_starts)
+        bucket_starts.append(len(order))
+        order += numbers
+        sieve = 0
+        for number in numbers:
+            second = elements[starts[number] + 1] if starts[number] + 1 < starts[number + 1] else -1
+            sieve |= (1 << 64) - 1 if second < 0 else 1 << (second % 64)
+        seconds.append(sieve)
+    bucket_starts.append(len(order))
+    digit_bucket = list(by_first).index(-1) if -1 in by_first else -1
+    cdef int[::1] element = np.array(elements, dtype=np.int32), start = np.array(starts, dtype=np.int32)
+    cdef int[::1] bucket = buckets, bucket_start = np.array(bucket_starts, dtype=np.int32)
+    cdef int[::1] ordered = np.array(order, dtype=np.int32)
+    cdef unsigned long long[::1] second_sieve = np.array(seconds, dtype=np.uint64)
+    cdef unsigned char[::1] at_first = np.array(anchored, dtype=np.uint8)
+    found = np.zeros((len(texts), len(literals)), dtype=bool)
+    cdef unsigned char[:, ::1] out = found.view(np.uint8)
+    cdef Py_ssize_t t, i, first, length
+    cdef int kind, b
+    cdef void* data
+    cdef Py_UCS4 c, after
+    cdef str text
+    for t in range(len(texts)):
+        text = texts[t]
+        kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
+        first = 0
+        while first < length and _bits(bits, PyUnicode_READ(kind, data, first)) & space:
+            first += 1
+        for i in range(first, length):
+            c = PyUnicode_READ(kind, data, i)
+            after = PyUnicode_READ(kind, data, i + 1) if i + 1 < length else 0
+            b = bucket[c] if c <= 0xFFFF else -1
+            if b >= 0 and second_sieve[b] >> (<unsigned int>after % 64) & 1:
+                _match_bucket(&out[t, 0], b, &bucket_start[0], &ordered[0], &element[0], &start[0], &at_first[0],
+                              i == first, kind, data, i, length, bits, digit)
+            if digit_bucket >= 0 and _bits(bits, c) & digit:
+                _match_bucket(&out[t, 0], digit_bucket, &bucket_start[0], &ordered[0], &element[0], &start[0],
+                              &at_first[0], i == first, kind, data, i, length, bits, digit)
+    return found
+
+
+cdef inline void _match_bucket(unsigned char* found, int b, int* bucket_start, int* ordered, int* element,
+                               int* start, unsigned char* at_first, bint is_first, int kind, void* data,
+                               Py_ssize_t i, Py_ssize_t length, _Classes bits, unsigned int digit):
+    """Mark in `found` (a text's row) the literals of bucket b found at position i of the text."""
+    cdef Py_ssize_t k, j, p
+    cdef int e
+    cdef Py_UCS4 c
+    for k in range(bucket_start[b], bucket_start[b + 1]):
+        p = ordered[k]
+        if found[p] or (at_first[p] and not is_first) or i + start[p + 1] - start[p] > length:
+            continue
+        for j in range(1, start[p + 1] - start[p]):
+            e, c = element[start[p] + j], PyUnicode_READ(kind, data, i + j)
+            if (e >= 0 and <Py_UCS4>e != c) or (e < 0 and not _bits(bits, c) & digit):
+                break
+        else:
+            found[p] = 1
+
+
+def _pieces(literal):
+    """A literal's characters, "\\d" as one piece."""
+    pieces, i = [], 0
+    while i < len(literal):
+        step = 2 if literal.startswith("\\d", i) else 1
+        pieces.append(literal[i:i + step])
+        i += step
+    return pieces
