@@ -123,17 +123,17 @@ def test_joined_maps_matches_to_their_string():
 
 
 def test_literal_hits_anchors_and_digits():
-    from winnow.text_features import _CHAR_CLASSES
+    from winnow.text_features import CHAR_CLASSES
 
     _textstats = pytest.importorskip("winnow._textstats", reason="winnow._textstats is not built")
     texts = ["by anna", "  by anna", "standby", "12:30", "١٢:٣٠", "x:", "", "©", "a\u00a0b"]
-    hits = _textstats.literal_hits(texts, ["^by", "by", r"\d:", "©", "\u00a0"], _CHAR_CLASSES)
+    hits = _textstats.literal_hits(texts, ["^by", "by", r"\d:", "©", "\u00a0"], CHAR_CLASSES)
     assert hits.tolist() == [
         [True, True, False, False, False], [True, True, False, False, False], [False, True, False, False, False],
         [False, False, True, False, False], [False, False, True, False, False], [False] * 5, [False] * 5,
         [False, False, False, True, False], [False, False, False, False, True]]
     with pytest.raises(ValueError, match="beyond the Basic Multilingual Plane"):
-        _textstats.literal_hits(texts, ["\U0001d518"], _CHAR_CLASSES)
+        _textstats.literal_hits(texts, ["\U0001d518"], CHAR_CLASSES)
 
 
 @pytest.mark.usefixtures("counting")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from winnow.token_evidence import WORD, TokenEvidence
+import winnow.token_evidence
+from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 # 10 blocks: "nav" on 5 (4 chrome, 1 content), "story" on 5 (all content). Overall shares: chrome 0.4, content 0.6.
 TOKENS = pd.Series(["nav"] * 5 + ["story"] * 5)
@@ -84,7 +86,8 @@ def test_vocabulary_is_what_count_vectorizer_learns_from_every_block(max_tokens)
 
 # Fitted once: tokens on 5+ blocks each, in several scripts and cases.
 _VOCABULARY_BLOCKS = pd.Series(["ab cd", "Üb straße", "reply share", "ab ÉÉ"] * 5)
-_WORD_EVIDENCE = TokenEvidence(token_pattern=WORD).fit(_VOCABULARY_BLOCKS, np.array(["chrome", "content"] * 10))
+_EVIDENCE = [TokenEvidence(token_pattern=pattern).fit(_VOCABULARY_BLOCKS, np.array(["chrome", "content"] * 10))
+             for pattern in (WORD, CLASS_TOKEN)]
 
 
 _PIECES = ["ab", "AB", "Üb", "üB", "cd", "straße", "STRAßE", "Reply", "share", "ÉÉ", "éé", "x_y", "a1b", "q", " ", "\n", "-"]
@@ -94,7 +97,19 @@ _PIECES = ["ab", "AB", "Üb", "üB", "cd", "straße", "STRAßE", "Reply", "share
 @example([["ab", " ", "AB", "-", "ab"], ["Üb", "\n", "üB"], [], ["x_y", "\n", "a1b"]])
 @given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=8), max_size=6))
 def test_known_tokens_are_what_countvectorizer_finds(pieces):
-    """The one-scan token finder must give the fitted CountVectorizer's matrix: cases, scripts, line breaks."""
+    """The token finders (compiled, and one regex scan) must give the fitted CountVectorizer's matrix: cases,
+    scripts, line breaks."""
     strings = np.array(["".join(string) for string in pieces], dtype=object)
-    expected = _WORD_EVIDENCE.vocabulary_.transform(strings).toarray()
-    assert np.array_equal(_WORD_EVIDENCE._known_tokens(strings).toarray(), expected)
+    for evidence in _EVIDENCE:
+        expected = evidence.vocabulary_.transform(strings).toarray()
+        assert np.array_equal(evidence._known_tokens(strings).toarray(), expected)
+        with patch.object(winnow.token_evidence, "_compiled", None):
+            assert np.array_equal(evidence._known_tokens(strings).toarray(), expected)
+
+
+def test_compiled_token_finder_is_used_for_runs_of_one_class():
+    pytest.importorskip("winnow._textstats", reason="winnow._textstats is not built")
+    evidence = _EVIDENCE[0]
+    with patch.object(winnow.token_evidence._compiled, "token_columns", side_effect=AssertionError("called")):
+        with pytest.raises(AssertionError, match="called"):
+            evidence._known_tokens(np.array(["ab cd"], dtype=object))

@@ -182,3 +182,33 @@ def _pieces(literal):
         pieces.append(literal[i:i + step])
         i += step
     return pieces
+
+
+def token_columns(list strings, classes, str token_class, Py_ssize_t min_length, dict vocabulary):
+    """The tokens of `strings` (lower-cased) that `vocabulary` knows, as (string number, column) arrays: a
+    token is a run of `min_length` or more characters of the CharClasses class `token_class`."""
+    cdef _Classes bits = _Classes(classes)
+    cdef unsigned int member = 1 << classes.names.index(token_class)
+    cdef Py_ssize_t t, i, j, length
+    cdef int kind
+    cdef void* data
+    cdef str text
+    owners, columns = [], []
+    for t in range(len(strings)):
+        text = strings[t].lower()
+        kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
+        i = 0
+        while i < length:
+            if not _bits(bits, PyUnicode_READ(kind, data, i)) & member:
+                i += 1
+                continue
+            j = i + 1
+            while j < length and _bits(bits, PyUnicode_READ(kind, data, j)) & member:
+                j += 1
+            if j - i >= min_length:
+                column = vocabulary.get(text[i:j])
+                if column is not None:
+                    owners.append(t)
+                    columns.append(column)
+            i = j
+    return np.array(owners, dtype=np.int64), np.array(columns, dtype=np.int64)

@@ -42,7 +42,7 @@ CUES = {
     "image_url": r"^\S+\.(?:jpe?g|png|gif|webp|svg)\b|^https?://\S*(?:img|image|photo|media)\S*$",
     "avatar": r"avatar",  # a commenter's picture: its URL is a line of a text page's comment thread
 }
-_CHAR_CLASSES = CharClasses({
+CHAR_CLASSES = CharClasses({
     "word": r"\w", "token": _WORD_CHAR, "letter": r"[^\W\d_]", "digit": r"\d", "upper": r"[A-Z]",
     "lower": r"[a-z]", "space": r"\s", "punct": r"[^\w\s]", "cjk": _CJK, "stop": r"[.!?]", "cjk_stop": r"[。！？]",
     "closing": r"[.!?。！？:\"”')]", "cjk_function": "[" + "".join(sorted(CJK_FUNCTION_CHARS)) + "]",
@@ -113,8 +113,8 @@ def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> 
 def _counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The character and word counts of each block, and its cue counts, with numpy over the joined blocks."""
     joined, lower = Joined.of(texts), Joined.of(lowered)
-    chars = _CHAR_CLASSES.flags(joined.codes)
-    token = _CHAR_CLASSES.flags(lower.codes, ["token"])["token"]
+    chars = CHAR_CLASSES.flags(joined.codes)
+    token = CHAR_CLASSES.flags(lower.codes, ["token"])["token"]
     word_starts = np.flatnonzero(token & ~lower.previous(token))
     is_stop = pd.Series(re.findall(_WORD, lower.string)).isin(STOPWORDS).to_numpy(dtype=float)
     counts = {name: joined.count_chars(chars[name])
@@ -140,8 +140,8 @@ def _counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray]
 
 def _compiled_counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """_counts, block by block in C; each cue's regex scans only the blocks holding what it needs."""
-    counts = _compiled.text_counts(texts, lowered, _CHAR_CLASSES, STOPWORDS)
-    hits = _compiled.literal_hits(lowered, _NEEDED_LITERALS, _CHAR_CLASSES)
+    counts = _compiled.text_counts(texts, lowered, CHAR_CLASSES, STOPWORDS)
+    hits = _compiled.literal_hits(lowered, _NEEDED_LITERALS, CHAR_CLASSES)
     cues = {}
     for name, pattern in _CUE_PATTERNS.items():
         holds = np.any([hits[:, columns].all(axis=1) for columns in _NEEDED_BY[name]], axis=0)

@@ -23,6 +23,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
+from winnow.text_features import CHAR_CLASSES
+
 STATISTICS = ("mean", "max", "min")
 FOLDS = 5
 CLASS_TOKEN = r"[a-z]{2,}"
@@ -64,23 +66,24 @@ class TokenEvidence:
         return self._encode(self._known_tokens(uniques), self.ratios_)[codes]
 
     def _known_tokens(self, strings: np.ndarray) -> sparse.csr_matrix:
-        """strings x vocabulary: 1 where the string holds the token, as the fitted CountVectorizer finds them,
-        with one scan over all the strings joined (CountVectorizer looks up each token in a Python loop)."""
+        """strings x vocabulary: 1 where the string holds the token, as the fitted CountVectorizer finds them:
+        in C where the token pattern is a run of one character class, else with one regex scan over all the
+        strings joined (CountVectorizer looks up each token in a Python loop)."""
+        vocabulary = self.vocabulary_.vocabulary_
+        if _compiled is not None and self.token_pattern in _COMPILED_TOKENS:
+            owner, column = _compiled.token_columns(list(strings), CHAR_CLASSES, _COMPILED_TOKENS[self.token_pattern],
+                                                    2, vocabulary)
+            return _binary(owner, column, (len(strings), len(vocabulary)))
         joined = "\n".join(strings) + "\n"
         if joined.count("\n") != len(strings):  # a string holds a line break: a token boundary, not an end
             joined = "".join(string.replace("\n", " ") + "\n" for string in strings)
         found = np.array(re.findall(f"\n|{self.token_pattern}", joined.lower()), dtype=object)
         is_end = found == "\n"
         owner = np.cumsum(is_end)[~is_end]  # the string a token is in: the ends before it
-        vocabulary = self.vocabulary_.vocabulary_
         position = pd.Index(list(vocabulary)).get_indexer(found[~is_end])
         known = position >= 0
         column = np.fromiter(vocabulary.values(), np.int64, len(vocabulary))[position[known]]
-        matrix = sparse.csr_matrix((np.ones(known.sum(), np.float32), (owner[known], column)),
-                                   shape=(len(strings), len(vocabulary)))
-        matrix.sum_duplicates()
-        matrix.data[:] = 1  # present or not, as CountVectorizer(binary=True)
-        return matrix
+        return _binary(owner[known], column, (len(strings), len(vocabulary)))
 
     def names(self, prefix: str) -> list[str]:
         return [f"{prefix}_tokens"] + [f"{prefix}_{label}_{stat}" for label in self.classes_ for stat in STATISTICS]
@@ -138,3 +141,20 @@ class TokenEvidence:
             columns += [np.asarray(evidence.sum(axis=1)).ravel() / np.maximum(known, 1),
                         evidence.max(axis=1).toarray().ravel(), evidence.min(axis=1).toarray().ravel()]
         return np.column_stack(columns).astype(np.float32)
+
+
+def _binary(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """1 at each (row, column) found, once however often: as CountVectorizer(binary=True)."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, columns)), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data[:] = 1
+    return matrix
+
+
+# Token patterns that are runs (2 or more) of one of text_features' character classes: those the compiled
+# module finds itself.
+_COMPILED_TOKENS = {CLASS_TOKEN: "lower", WORD: "letter"}
+try:  # winnow._textstats (setup.py): the same tokens, found faster
+    from winnow import _textstats as _compiled
+except ImportError:
+    _compiled = None
