@@ -287,7 +287,8 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         """The columns that need no labels, computed page by page: whole pages give them their meaning."""
-        blocks = blocks.reset_index(drop=True)
+        # Pages as numbers: each grouping by page hashes its keys again, and page ids are long strings.
+        blocks = blocks.reset_index(drop=True).assign(page=pd.factorize(blocks["page"])[0])
         numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
         parts = [numbers, page_features(blocks, numbers), main_run_features(blocks["page"], numbers["words"]),
                  context_features(blocks["page"], numbers, self.context)]
