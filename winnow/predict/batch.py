@@ -77,8 +77,10 @@ def label_segmented(model: WinnowModel, segmented: list[Segmented]) -> list[tupl
         return []
     # Keys unique within the call, even when the same path is given twice.
     labeled = model.label_blocks(blocks_table(list(range(len(segmented))), [rows for _, rows, _ in segmented]))
-    ends = np.cumsum([len(rows) for _, rows, _ in segmented])
-    return [(page, labeled.iloc[end - len(rows):end].assign(page=page.id).reset_index(drop=True), title)
+    counts = [len(rows) for _, rows, _ in segmented]
+    labeled["page"] = np.repeat(np.array([page.id for page, _, _ in segmented], dtype=object), counts)
+    ends = np.cumsum(counts)
+    return [(page, labeled.iloc[end - len(rows):end].reset_index(drop=True), title)
             for (page, rows, title), end in zip(segmented, ends)]
 
 
@@ -333,13 +335,15 @@ def format_blocks(page: Page, blocks: pd.DataFrame, title: str, labels: list[str
 
     Written as json.dumps(record, ensure_ascii=False) writes it, from its own string encoder: building a
     dict for each block and encoding it cost a tenth of the batch."""
-    keys = [_json_string(label) + ": " for label in labels]
     probas = zip(*(blocks[f"proba_{label}"].to_numpy().round(4).tolist() for label in labels))
-    head = '{"page": ' + _json_string(page.id) + ', "index": '
-    return "".join(f'{head}{index}, "text": {_json_string(text)}, "label": {_json_string(label)}, "proba": {{'
-                   + ", ".join(key + repr(p) for key, p in zip(keys, proba)) + "}}\n"
-                   for index, text, label, proba in zip(blocks["index"].tolist(), blocks["text"].tolist(),
-                                                        blocks["predicted"].tolist(), probas))
+    # One %-format per line: the page's id written once, a block's probabilities as repr writes them.
+    line = ('{"page": ' + _json_string(page.id).replace("%", "%%") + ', "index": %d, "text": %s, "label": %s, "proba": {'
+            + ", ".join(_json_string(label).replace("%", "%%") + ": %r" for label in labels) + "}}\n")
+    predicted = blocks["predicted"].tolist()
+    written = {label: _json_string(label) for label in set(predicted)}
+    return "".join([line % (index, _json_string(text), written[label], *proba)
+                    for index, text, label, proba in zip(blocks["index"].tolist(), blocks["text"].tolist(),
+                                                         predicted, probas)])
 
 
 def format_extraction(record: dict, output_format: str) -> str:
