@@ -11,7 +11,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 extensions = cythonize([Extension("winnow._walk", ["winnow/_walk.pyx"], include_dirs=lxml.get_include()),
-                        Extension("winnow._textstats", ["winnow/_textstats.pyx"])],
+                        Extension("winnow._textstats", ["winnow/_textstats.pyx"]),
+                        Extension("winnow._trees", ["winnow/_trees.pyx"])],
                        language_level=3, quiet=True)
 for extension in extensions:
     extension.optional = True  # set after cythonize, which drops it

@@ -105,6 +105,7 @@ def stages(model, pages: list) -> dict[str, float]:
     from winnow.segment import blocks_table, segment_rows
 
     features, classifier = model.pipeline.named_steps["features"], model.pipeline.named_steps["classifier"]
+    classifier = model._compiled_trees(classifier) or classifier  # as WinnowModel predicts
     spent = {"segment": 0.0, "features": 0.0, "classifier": 0.0, "blocks": 0}
     with threadpool_limits(1):
         for start in range(0, len(pages), CHUNK_PAGES):
@@ -170,12 +171,10 @@ def main(argv: list[str] | None = None) -> int:
 
     model = load_model(args.model)
     pages = load_pages(args.data, args.limit)
-    from winnow.segment import walk_is_compiled
-    from winnow.text_features import text_counting_is_compiled
+    from winnow.compiled import unbuilt
 
-    walk = "compiled walk" if walk_is_compiled() else "Python walk (winnow._walk not built)"
-    counting = "compiled text counting" if text_counting_is_compiled() else "numpy text counting (winnow._textstats not built)"
-    print(f"{len(pages)} pages of {args.data}; {os.cpu_count()} cores; best of {args.rounds} rounds; {walk}; {counting}\n")
+    built = f"without {', '.join(unbuilt())}" if unbuilt() else "all compiled modules built"
+    print(f"{len(pages)} pages of {args.data}; {os.cpu_count()} cores; best of {args.rounds} rounds; {built}\n")
 
     speeds = one_core(model, pages, args.rounds)
     baseline, floor = speeds.get("trafilatura"), speeds["lxml parse (floor)"]

@@ -271,16 +271,6 @@ def test_compiled_walk_stops_at_the_element_limit(monkeypatch):
     assert compiled_rows == python_rows and 0 < len(compiled_rows) < 5
 
 
-def test_compiled_walk_is_built_where_a_compiler_is():
-    import shutil
-    import sysconfig
-    from pathlib import Path
-
-    if not shutil.which("cc") or not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
-        pytest.skip("no C compiler or no Python headers here: the compiled walk cannot be built")
-    assert segment_module._compiled_walk is not None, "pip install -e . should have built winnow/_walk.pyx"
-
-
 def test_compiled_walk_reads_dataset_pages_as_the_python_walk_does(shared_datasets, monkeypatch):
     from winnow.train.datasets import iter_dataset
 

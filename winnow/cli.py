@@ -16,8 +16,8 @@ from rich.markup import escape
 
 from winnow.model import MAX_ITER, ModelError, load_model
 from winnow.pages import MAX_PAGE_BYTES, PageError, read_page
-from winnow.segment import MAX_BLOCKS, walk_is_compiled
-from winnow.text_features import text_counting_is_compiled
+from winnow.compiled import MODULES, unbuilt
+from winnow.segment import MAX_BLOCKS
 from winnow.predict.batch import (PAGE_SECONDS, BatchOptions, BatchSummary, extract_to, predict_to, resolve_jobs,
                                   write_failures)
 from winnow.predict.output import open_output, resumable_output
@@ -406,11 +406,12 @@ def info(model: ModelOption = None,
             console.print(f"  {', '.join(metrics['data'])} {part} token F1 {scores['f1']:.3f} "
                           f"(P {scores['precision']:.3f}, R {scores['recall']:.3f}, {scores['pages']} pages)")
     console.print(f"versions: {card.get('versions')}", highlight=False)
-    unbuilt = [name for name, built in (("winnow._walk", walk_is_compiled()),
-                                        ("winnow._textstats", text_counting_is_compiled())) if not built]
-    console.print("this install runs the compiled walk and text counting" if not unbuilt else
-                  f"this install runs without {' and '.join(unbuilt)} (Python and numpy stand in, 2.5-3 times "
-                  "slower): reinstall where a C compiler and the Python headers are", highlight=False)
+    missing = unbuilt()
+    if not missing:
+        console.print("this install has all its compiled modules", highlight=False)
+    for name in missing:
+        console.print(f"this install lacks {name}, {MODULES[name]}: reinstall where a C compiler and the "
+                      "Python headers are", highlight=False)
 
 
 @app.command()

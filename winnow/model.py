@@ -26,6 +26,7 @@ import winnow.lightgbm_threads  # noqa: F401 - threadpoolctl limits now reach Li
 from winnow.features import FEATURES_VERSION, MAX_CLASS_TOKENS, BlockFeatures
 from winnow.pages import Page, as_page
 from winnow.segment import LABELS, segment
+from winnow.trees import CompiledTrees
 
 MODEL_FORMAT = "winnow-model/1"
 SKOPS_SUFFIX = ".skops"
@@ -195,10 +196,21 @@ class WinnowModel:
     def _proba(self, pipeline: Pipeline, blocks: pd.DataFrame) -> np.ndarray:
         """Probabilities in the column order of `self.labels`, whatever the pipeline's own order."""
         boosted = isinstance(pipeline, Pipeline) and isinstance(pipeline[-1], lightgbm.LGBMClassifier)
-        proba = pipeline.predict_proba(blocks, **(EARLY_STOP if boosted else {}))
+        trees = self._compiled_trees(pipeline[-1]) if boosted else None
+        if trees is not None:
+            proba = trees.predict_proba(pipeline[:-1].transform(blocks), **EARLY_STOP)
+        else:
+            proba = pipeline.predict_proba(blocks, **(EARLY_STOP if boosted else {}))
         order = [str(c) for c in pipeline.classes_]
         return np.column_stack([proba[:, order.index(lab)] if lab in order else np.zeros(len(blocks))
                                 for lab in self.labels])
+
+    def _compiled_trees(self, classifier: lightgbm.LGBMClassifier) -> CompiledTrees | None:
+        """The classifier's trees walked in C (trees.py), made on first use; None where they cannot be."""
+        made = self.__dict__.setdefault("_trees", {})
+        if id(classifier) not in made or made[id(classifier)][0] is not classifier:
+            made[id(classifier)] = (classifier, CompiledTrees.of(classifier.booster_))
+        return made[id(classifier)][1]
 
     def label_blocks(self, blocks: pd.DataFrame) -> pd.DataFrame:
         """The blocks table with `predicted` and one `proba_<label>` column per label added."""

@@ -207,11 +207,6 @@ def walk_page(root: etree._Element, images: bool = False, max_blocks: int = MAX_
     return rows
 
 
-def walk_is_compiled() -> bool:
-    """Whether this install walks pages with the compiled walk (else with `_walk`, 2.5 times slower)."""
-    return _compiled_walk is not None
-
-
 def _walk_compiled(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
                    anchors: None = None, skip: frozenset = SKIP_TAGS) -> list[tuple]:
     """_walk's rows from the compiled walk (which gives no anchors)."""

@@ -179,7 +179,3 @@ try:  # winnow._textstats (setup.py): the same counts, several times as fast
 except ImportError:
     _compiled = None
 
-
-def text_counting_is_compiled() -> bool:
-    """Whether this install counts block text with the compiled module (else with numpy over joined blocks)."""
-    return _compiled is not None
