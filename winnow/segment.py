@@ -42,7 +42,7 @@ BLOCK_TAGS = frozenset(
 _HEAD_TAGS = frozenset("title meta link style script base noscript template".split())
 SKIP_TAGS = frozenset("script style noscript template svg math iframe head object embed canvas map".split())
 _WHITESPACE = re.compile(r"\s+")
-_TOKEN_SPLIT = re.compile(r"[^a-z]+")
+_CLASS_TOKEN = re.compile(r"[a-z]{2,}")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # React streams a page's late parts as <div hidden id="S:0"> and a script moves them into place: shown.
 _REACT_STREAMED = re.compile(r"S:\d+")
@@ -157,7 +157,7 @@ def page_title(root: etree._Element | None) -> str:
 
 @lru_cache(maxsize=65536)  # a site repeats its class names on every page
 def _tokens_of(attrs: str) -> str:
-    return " ".join(t for t in _TOKEN_SPLIT.split(attrs.lower()) if len(t) > 1)
+    return " ".join(_CLASS_TOKEN.findall(attrs.lower()))
 
 
 def _hidden(attributes: dict) -> bool:

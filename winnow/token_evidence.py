@@ -71,7 +71,7 @@ class TokenEvidence:
         strings joined (CountVectorizer looks up each token in a Python loop)."""
         vocabulary = self.vocabulary_.vocabulary_
         if _compiled is not None and self.token_pattern in _COMPILED_TOKENS:
-            owner, column = _compiled.token_columns(list(strings), CHAR_CLASSES, _COMPILED_TOKENS[self.token_pattern],
+            owner, column = _compiled.token_columns(_strings(strings), CHAR_CLASSES, _COMPILED_TOKENS[self.token_pattern],
                                                     2, vocabulary)
             return _binary(owner, column, (len(strings), len(vocabulary)))
         joined = "\n".join(strings) + "\n"
@@ -141,6 +141,11 @@ class TokenEvidence:
             columns += [np.asarray(evidence.sum(axis=1)).ravel() / np.maximum(known, 1),
                         evidence.max(axis=1).toarray().ravel(), evidence.min(axis=1).toarray().ravel()]
         return np.column_stack(columns).astype(np.float32)
+
+
+def _strings(strings) -> list[str]:
+    """A list of the strings (a pandas Index or array iterates one element at a time, through Python)."""
+    return strings.tolist() if hasattr(strings, "tolist") else list(strings)
 
 
 def _binary(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
