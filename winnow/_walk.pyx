@@ -11,7 +11,7 @@ cimport lxml.includes.etreepublic as cetree
 from lxml.includes cimport tree
 
 # segment.py imports this module after defining these.
-from winnow.segment import BLOCK_TAGS, LABEL_ATTRIBUTE, _HIDDEN_STYLE, _REACT_STREAMED, _WHITESPACE, _tokens_of
+from winnow.segment import BLOCK_TAGS, LABEL_ATTRIBUTE, _HIDDEN_STYLE, _REACT_STREAMED, _tokens_of
 
 cetree.import_lxml__etree()
 
@@ -104,7 +104,7 @@ cdef class _Walk:
     cdef void flush(self):
         cdef _Open top
         if self.label is not None:
-            text = _WHITESPACE.sub(" ", "".join(self.parts)).strip()
+            text = " ".join("".join(self.parts).split())  # segment.collapse
             if text and len(self.rows) < self.max_blocks:
                 stack = self.stack
                 top = stack[-1] if stack else None

@@ -41,7 +41,6 @@ BLOCK_TAGS = frozenset(
 )
 _HEAD_TAGS = frozenset("title meta link style script base noscript template".split())
 SKIP_TAGS = frozenset("script style noscript template svg math iframe head object embed canvas map".split())
-_WHITESPACE = re.compile(r"\s+")
 _CLASS_TOKEN = re.compile(r"[a-z]{2,}")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # React streams a page's late parts as <div hidden id="S:0"> and a script moves them into place: shown.
@@ -93,7 +92,7 @@ def segment_text(text: str) -> list[tuple]:
         label, tab, rest = line.partition("\t")
         gold = label.strip() if tab and label.strip() in LABELS else ""
         raw = (rest if gold else line).expandtabs(4)
-        line = _WHITESPACE.sub(" ", raw).strip()
+        line = collapse(raw)
         if line:
             rows.append((line, "", "", 0, 0, "", "", len(raw) - len(raw.lstrip()), gold))
     return rows
@@ -147,12 +146,17 @@ def _flatten_tag(match: re.Match) -> str:
     return "<br>" if match.group(1).lower() in BLOCK_TAGS else " "
 
 
+def collapse(text: str) -> str:
+    """Runs of whitespace as one space, none at the ends (as re's \\s+ and strip(), four times as fast)."""
+    return " ".join(text.split())
+
+
 def page_title(root: etree._Element | None) -> str:
     """The <title> text, whitespace collapsed."""
     if root is None:
         return ""
     title = root.find(".//title")
-    return _WHITESPACE.sub(" ", "".join(title.itertext())).strip() if title is not None else ""
+    return collapse("".join(title.itertext())) if title is not None else ""
 
 
 @lru_cache(maxsize=65536)  # a site repeats its class names on every page
@@ -214,7 +218,7 @@ def _walk_compiled(root: etree._Element, images: bool = False, max_blocks: int =
 
 
 def _noscript_chars(root: etree._Element) -> int:
-    return sum(len(_WHITESPACE.sub(" ", "".join(element.itertext())).strip()) for element in root.iter("noscript"))
+    return sum(len(collapse("".join(element.itertext()))) for element in root.iter("noscript"))
 
 
 def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
@@ -243,7 +247,7 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
     def flush() -> None:
         nonlocal link_chars, label, anchor
         if label is not None:  # set by the first visible text: most block boundaries hold none
-            text = _WHITESPACE.sub(" ", "".join(parts)).strip()
+            text = collapse("".join(parts))
             if text and len(rows) < max_blocks:
                 top = stack[-1] if stack else None
                 near = " ".join(o.tokens for o in stack[-2:] if o.tokens)
