@@ -33,6 +33,14 @@ cdef inline unsigned int _bits(_Classes classes, Py_UCS4 code):
     return bits
 
 
+cdef inline Py_ssize_t _run_end(_Classes bits, unsigned int member, int kind, void* data, Py_ssize_t i,
+                                Py_ssize_t length):
+    """Where the run of characters of class `member` from position i ends (i when there is none there)."""
+    while i < length and _bits(bits, PyUnicode_READ(kind, data, i)) & member:
+        i += 1
+    return i
+
+
 def text_counts(list texts, list lowered, classes, frozenset stopwords):
     """Each of COUNTS -> an int64 array over `texts`; words and function words are counted in `lowered`,
     the texts lower-cased."""
@@ -76,12 +84,10 @@ def text_counts(list texts, list lowered, classes, frozenset stopwords):
         kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
         i = 0
         while i < length:
-            if not _bits(bits, PyUnicode_READ(kind, data, i)) & token:
+            j = _run_end(bits, token, kind, data, i, length)
+            if j == i:
                 i += 1
                 continue
-            j = i + 1
-            while j < length and _bits(bits, PyUnicode_READ(kind, data, j)) & token:
-                j += 1
             row[11] += 1
             if j - i <= longest_stop and text[i:j] in stopwords:
                 row[12] += 1
@@ -199,12 +205,10 @@ def token_columns(list strings, classes, str token_class, Py_ssize_t min_length,
         kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
         i = 0
         while i < length:
-            if not _bits(bits, PyUnicode_READ(kind, data, i)) & member:
+            j = _run_end(bits, member, kind, data, i, length)
+            if j == i:
                 i += 1
                 continue
-            j = i + 1
-            while j < length and _bits(bits, PyUnicode_READ(kind, data, j)) & member:
-                j += 1
             if j - i >= min_length:
                 column = vocabulary.get(text[i:j])
                 if column is not None:
