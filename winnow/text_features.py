@@ -3,8 +3,8 @@ cue patterns (dates, "3 hours ago", "Reply", "© 2024"), counted over a whole ba
 
 Where the compiled module `winnow._textstats` is built (setup.py), it counts each block's characters in
 one pass and finds which blocks hold the literals a cue needs, so that each cue regex scans only those;
-else numpy counts over the blocks joined into one string (textstats.py) and every cue scans them all.
-Both give the same numbers (tests/test_textstats.py).
+else numpy counts over the blocks joined into one string (textstats.py), and a regex of the literals
+sieves the blocks each cue scans. Both give the same numbers (tests/test_textstats.py).
 """
 
 from __future__ import annotations
