@@ -1,9 +1,10 @@
-"""The compiled parts of winnow: the block walk over libxml2's tree (winnow/_walk.pyx) and the counting
-of block text (winnow/_textstats.pyx).
+"""The compiled parts of winnow (winnow/compiled.py lists them): the block walk over libxml2's tree
+(winnow/_walk.pyx), the counting of block text (winnow/_textstats.pyx) and the walk through the
+classifier's trees (winnow/_trees.pyx).
 
 Everything else is in pyproject.toml. The extensions are optional: where they cannot be built (no C
-compiler), winnow uses the Python walk in segment.py and numpy counting in text_features.py, which give
-the same blocks and numbers more slowly.
+compiler), the Python walk in segment.py, numpy counting in text_features.py and LightGBM's own
+prediction give the same blocks, numbers and probabilities more slowly.
 """
 
 import lxml

@@ -19,11 +19,11 @@ _SIMPLE = COUNTS[1:8]  # classes counted as they are
 cdef class _Classes:
     """CharClasses' table of class bits per code point, filled through it on first sight."""
     cdef unsigned int* table
-    cdef object classes, array  # the table's owners
+    cdef object classes  # owns the table
 
     def __init__(self, classes):
         cdef unsigned int[::1] table = classes.table
-        self.classes, self.array, self.table = classes, classes.table, &table[0]
+        self.classes, self.table = classes, &table[0]
 
 
 cdef inline unsigned int _bits(_Classes classes, Py_UCS4 code):
@@ -33,11 +33,15 @@ cdef inline unsigned int _bits(_Classes classes, Py_UCS4 code):
     return bits
 
 
-cdef inline Py_ssize_t _run_end(_Classes bits, unsigned int member, int kind, void* data, Py_ssize_t i,
-                                Py_ssize_t length):
-    """Where the run of characters of class `member` from position i ends (i when there is none there)."""
-    while i < length and _bits(bits, PyUnicode_READ(kind, data, i)) & member:
+cdef inline Py_ssize_t _next_run(_Classes bits, unsigned int member, int kind, void* data, Py_ssize_t i,
+                                 Py_ssize_t length, Py_ssize_t* end):
+    """Where the next run of characters of class `member` from position i starts (length: none); its end
+    goes to *end."""
+    while i < length and not _bits(bits, PyUnicode_READ(kind, data, i)) & member:
         i += 1
+    end[0] = i
+    while end[0] < length and _bits(bits, PyUnicode_READ(kind, data, end[0])) & member:
+        end[0] += 1
     return i
 
 
@@ -82,16 +86,12 @@ def text_counts(list texts, list lowered, classes, frozenset stopwords):
         row[10] = (last & closing) != 0
         text = lowered[t]
         kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
-        i = 0
+        i = _next_run(bits, token, kind, data, 0, length, &j)
         while i < length:
-            j = _run_end(bits, token, kind, data, i, length)
-            if j == i:
-                i += 1
-                continue
             row[11] += 1
             if j - i <= longest_stop and text[i:j] in stopwords:
                 row[12] += 1
-            i = j
+            i = _next_run(bits, token, kind, data, j, length, &j)
         for k in range(13):
             out[k, t] = row[k]
     return dict(zip(COUNTS, counts))
@@ -203,16 +203,12 @@ def token_columns(list strings, classes, str token_class, Py_ssize_t min_length,
     for t in range(len(strings)):
         text = strings[t].lower()
         kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
-        i = 0
+        i = _next_run(bits, member, kind, data, 0, length, &j)
         while i < length:
-            j = _run_end(bits, member, kind, data, i, length)
-            if j == i:
-                i += 1
-                continue
             if j - i >= min_length:
                 column = vocabulary.get(text[i:j])
                 if column is not None:
                     owners.append(t)
                     columns.append(column)
-            i = j
+            i = _next_run(bits, member, kind, data, j, length, &j)
     return np.array(owners, dtype=np.int64), np.array(columns, dtype=np.int64)
