@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from winnow.features import WORD_CHARS, BlockFeatures, text_features, window_means
+from winnow.features import WORD_CHARS, BlockFeatures, text_features
 from winnow.pages import Page
 from winnow.segment import segment
 
@@ -197,19 +197,6 @@ def test_chinese_prose_measures_like_its_english_translation():
         assert 0.6 < zh[name] / en[name] < 1.6, (name, zh[name], en[name])
     assert zh["stopwords"] > 0.15 and nav["stopwords"] == 0
     assert zh["punct"] < 0.05  # "，" and "。" per English-width character, as English commas and stops
-
-
-@pytest.mark.parametrize("window", [1, 5, 21])
-def test_window_means_are_pandas_centred_rolling_means_per_page(window):
-    rng = np.random.default_rng(7)
-    page = pd.Series(rng.choice(["a", "b", "c"], size=60))  # pages interleaved, one of them short
-    page[page == "c"] = ["c"] * 2 + ["a"] * (int((page == "c").sum()) - 2)
-    values = pd.DataFrame({"x": rng.integers(0, 50, 60).astype(float), "y": rng.random(60)})
-    expected = (values.groupby(page, sort=False).rolling(window, center=True, min_periods=1).mean()
-                .reset_index(level=0, drop=True).sort_index())
-    got = window_means(page, values, window)
-    assert list(got.index) == list(values.index)
-    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 
 def test_main_run_is_the_run_of_prose_with_most_words():

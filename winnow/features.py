@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from winnow.page_rows import PageRows
 from winnow.text_features import text_features
 from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
@@ -34,100 +35,92 @@ PATH_MARKERS = ("aside nav footer header form li table blockquote ul ol dl secti
 CONTEXT_FEATURES = ["words", "link_density", "stopwords", "punct", "ends_punct", "density", "indent", "ago", "bullet"]
 
 
-def words_before_share(page: pd.Series, words: pd.Series) -> pd.Series:
-    """The share of its page's words that come before each block."""
-    grouped = words.groupby(page, sort=False)
-    return (grouped.cumsum() - words) / grouped.transform("sum").clip(lower=1)
+def _frame(columns: dict[str, np.ndarray], index: pd.Index, fill: float | None = None) -> pd.DataFrame:
+    """Named columns as one float32 frame (NaN: `fill`)."""
+    matrix = np.empty((len(index), len(columns)), dtype=np.float32)
+    for k, values in enumerate(columns.values()):
+        matrix[:, k] = values
+    if fill is not None:
+        matrix[np.isnan(matrix)] = fill
+    return pd.DataFrame(matrix, index=index, columns=list(columns))
 
 
-def window_means(page: pd.Series, values: pd.DataFrame, window: int) -> pd.DataFrame:
-    """The mean of each column over the `window` blocks centred on each block, within its page (fewer at the
-    page's ends): pandas' centred rolling mean per page, from one cumulative sum over the whole batch."""
-    codes = pd.factorize(page)[0]
-    order = np.argsort(codes, kind="stable")  # each page's blocks together, in their order
-    grouped = codes[order]
-    spot = np.arange(len(order))
-    reach = window // 2
-    low = np.maximum(spot - reach, np.searchsorted(grouped, grouped, "left"))
-    high = np.minimum(spot + reach + 1, np.searchsorted(grouped, grouped, "right"))
-    sums = np.zeros((len(order) + 1, values.shape[1]))
-    np.cumsum(values.to_numpy(np.float64)[order], axis=0, out=sums[1:])
-    means = np.empty_like(sums[1:])
-    means[order] = (sums[high] - sums[low]) / (high - low)[:, None]
-    return pd.DataFrame(means, index=values.index, columns=values.columns)
+def words_before_share(rows: PageRows, words: np.ndarray) -> np.ndarray:
+    """The share of its page's words that come before each block (float32 words)."""
+    return (rows.cumulative(words).astype(np.float32) - words) / np.maximum(rows.total(words).astype(np.float32), 1)
 
 
 LONG_BLOCK_WORDS = 20  # a block this long is prose: it spans the page's long span and its runs of prose
 
 
-def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
+def page_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None) -> pd.DataFrame:
     """Where a block stands in its page."""
-    page = blocks["page"]
-    grouped = numbers["words"].groupby(page)
-    size = page.map(page.value_counts()).astype("float32")
-    position = blocks.groupby("page", sort=False).cumcount().astype("float32")
-    total_words = grouped.transform("sum").clip(lower=1)
-    densest = numbers.assign(pos=position, page=page).sort_values("words", ascending=False).groupby("page").pos.first()
-    long_block = numbers["words"] >= LONG_BLOCK_WORDS
-    long_pos = position.where(long_block)
-    first_long = long_pos.groupby(page).transform("min")
-    last_long = long_pos.groupby(page).transform("max")
-    repeats = blocks.groupby(["page", "text"], sort=False)["text"].transform("size").astype("float32")
-    return pd.DataFrame({
+    rows = rows or PageRows(blocks["page"])
+    words = numbers["words"].to_numpy(np.float32)
+    size = rows.size().astype(np.float32)
+    position = rows.position().astype(np.float32)
+    long_block = words >= LONG_BLOCK_WORDS
+    same_text = rows.numbers() * (len(words) + 1) + pd.factorize(blocks["text"])[0]
+    _, same_text, repeats = np.unique(same_text, return_inverse=True, return_counts=True)
+    return _frame({
         "page_blocks": size,
         "position": position / size,
-        "words_before": words_before_share(page, numbers["words"]),
-        "words_share": numbers["words"] / total_words,
-        "words_vs_max": numbers["words"] / grouped.transform("max").clip(lower=1),
-        "from_densest": (position - page.map(densest)) / size,
-        "inside_long_span": ((position >= first_long) & (position <= last_long)).astype("float32"),
-        "repeats": repeats,
-    }, index=blocks.index).fillna(0).astype("float32")
+        "words_before": words_before_share(rows, words),
+        "words_share": words / np.maximum(rows.total(words).astype(np.float32), 1),
+        "words_vs_max": words / np.maximum(rows.maximum(words), 1),
+        "from_densest": (position - rows.first_place_of_max(words).astype(np.float32)) / size,
+        "inside_long_span": (position >= rows.first_place(long_block)) & (position <= rows.last_place(long_block)),
+        "repeats": repeats[same_text],
+    }, blocks.index)
 
 
 MAIN_RUN_GAP = 2  # a run of prose goes on past this many shorter blocks (a subheading, a caption), not more
 MAIN_RUN_REACH = 50  # blocks; farther from the main run counts as far
 
 
-def main_run_features(page: pd.Series, words: pd.Series) -> pd.DataFrame:
+def main_run_features(page: pd.Series, words: pd.Series, rows: PageRows | None = None) -> pd.DataFrame:
     """Where a block stands against its page's main run of prose: the run of long blocks, broken by no more
-    than MAIN_RUN_GAP shorter ones, that holds the most words (a page's blocks are consecutive rows). An
-    article's text is one such run; the comments after it start a run of their own, past a share bar or a
-    "Previous post" link."""
-    codes = pd.factorize(page)[0]
-    rows = np.arange(len(codes))
-    long = (words >= LONG_BLOCK_WORDS).to_numpy()
-    long_rows = rows[long]
+    than MAIN_RUN_GAP shorter ones, that holds the most words (the first such run on a tie). An article's
+    text is one such run; the comments after it start a run of their own, past a share bar or a "Previous
+    post" link."""
+    rows = rows or PageRows(page)
+    values = words.to_numpy(np.float64)
+    page_of, place = rows.numbers(), rows.position()
+    long_rows = np.flatnonzero(values >= LONG_BLOCK_WORDS)
+    long_rows = long_rows[np.lexsort((place[long_rows], page_of[long_rows]))]  # page by page, in order
+    long_pages, long_places = page_of[long_rows], place[long_rows]
     new_run = np.ones(len(long_rows), bool)
-    new_run[1:] = (np.diff(long_rows) > MAIN_RUN_GAP + 1) | (np.diff(codes[long_rows]) != 0)
-    run = np.cumsum(new_run) - 1
-    runs = pd.DataFrame({"page": codes[long_rows], "row": long_rows, "words": words.to_numpy()[long_rows],
-                         "run": run}).groupby("run").agg(page=("page", "first"), start=("row", "min"),
-                                                         end=("row", "max"), words=("words", "sum"))
-    main = runs.sort_values("words", ascending=False, kind="stable").drop_duplicates("page").set_index("page")
-    start = pd.Series(codes).map(main["start"]).to_numpy(float)  # NaN on pages without a long line
-    end = pd.Series(codes).map(main["end"]).to_numpy(float)
-    after = np.clip(rows - end, 0, MAIN_RUN_REACH)
-    before = np.clip(start - rows, 0, MAIN_RUN_REACH)
-    return pd.DataFrame({"inside_main_run": (rows >= start) & (rows <= end),
-                         "after_main_run": np.nan_to_num(after, nan=-1),
-                         "before_main_run": np.nan_to_num(before, nan=-1)},
-                        index=words.index).astype("float32")
+    new_run[1:] = (np.diff(long_places) > MAIN_RUN_GAP + 1) | (np.diff(long_pages) != 0)
+    run_starts = np.flatnonzero(new_run)
+    run_ends = np.append(run_starts[1:], len(long_rows)) - 1
+    run_words = np.add.reduceat(values[long_rows], run_starts) if len(run_starts) else np.zeros(0)
+    best = np.lexsort((run_starts, -run_words, long_pages[run_starts]))  # per page: most words, then first
+    best = best[np.unique(long_pages[run_starts][best], return_index=True)[1]]
+    start = np.full(len(rows.starts), np.nan)  # NaN on pages without a long line
+    end = start.copy()
+    start[long_pages[run_starts[best]]] = long_places[run_starts[best]]
+    end[long_pages[run_starts[best]]] = long_places[run_ends[best]]
+    start, end = start[page_of], end[page_of]
+    return _frame({"inside_main_run": (place >= start) & (place <= end),
+                   "after_main_run": np.clip(place - end, 0, MAIN_RUN_REACH),
+                   "before_main_run": np.clip(start - place, 0, MAIN_RUN_REACH)}, words.index, fill=-1)
 
 
-def context_features(page: pd.Series, numbers: pd.DataFrame, context: int) -> pd.DataFrame:
+def context_features(page: pd.Series, numbers: pd.DataFrame, context: int, rows: PageRows | None = None
+                     ) -> pd.DataFrame:
     """The chosen text numbers of neighbouring blocks in the same page (-1 where there is none)."""
+    rows = rows or PageRows(page)
+    values = numbers[CONTEXT_FEATURES].to_numpy(np.float32)
     columns = {}
-    grouped = numbers[CONTEXT_FEATURES].groupby(page, sort=False)
     for offset in [o for o in range(-context, context + 1) if o]:
-        shifted = grouped.shift(offset)
-        for name in CONTEXT_FEATURES:
-            columns[f"{name}@{-offset:+d}"] = shifted[name]
+        shifted = rows.shifted(values, offset)
+        for k, name in enumerate(CONTEXT_FEATURES):
+            columns[f"{name}@{-offset:+d}"] = shifted[:, k]
     for window in (5, 15):
-        means = window_means(page, numbers[["words", "link_density"]], window)
-        columns[f"words_mean@{window}"] = means["words"]
-        columns[f"link_density_mean@{window}"] = means["link_density"]
-    return pd.DataFrame(columns, index=numbers.index).fillna(-1).astype("float32")
+        means = rows.window_means(numbers[["words", "link_density"]].to_numpy(np.float64), window)
+        columns[f"words_mean@{window}"] = means[:, 0]
+        columns[f"link_density_mean@{window}"] = means[:, 1]
+    return _frame(columns, numbers.index, fill=-1)
 
 
 # "Comments", "{ 12 comments }", "One comment", "8 appreciated comments on ..."
@@ -142,7 +135,7 @@ SHAPE_LINE_WORDS = 12  # longer lines are prose: their shape is not looked for
 SHORT_LINE_WORDS = 5  # the first and last word of lines this short are their shape ("Kevin said,", "1. Al")
 
 
-def _repeats(spots: np.ndarray, keys: pd.Series, reach: int = REPEAT_REACH) -> np.ndarray:
+def _repeats(spots: np.ndarray, keys: np.ndarray, reach: int = REPEAT_REACH) -> np.ndarray:
     """How many other blocks within `reach` places in the same page have the same key (an empty key: none).
 
     `spots` number the blocks so that two blocks of one page lie as far apart as their positions, and
@@ -151,29 +144,41 @@ def _repeats(spots: np.ndarray, keys: pd.Series, reach: int = REPEAT_REACH) -> n
     spot = codes * (spots.max(initial=0) + 2 * reach + 1) + spots  # keys never overlap within reach
     ordered = np.sort(spot)
     count = np.searchsorted(ordered, spot + reach, "right") - np.searchsorted(ordered, spot - reach, "left") - 1
-    return np.where(keys.to_numpy() == "", 0, count).astype("float32")
+    return np.where(keys == "", 0, count)
 
 
-def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
+def line_shapes(texts: list[str]) -> list[str]:
+    """Each text's first 60 characters lowercased, numbers masked: in one pass over them joined by line breaks
+    (lowering a text alone or among others gives the same: a line break is neither a letter nor ignorable)."""
+    heads = [text[:60] for text in texts]
+    joined = "\n".join(heads)
+    if joined.count("\n") != len(heads) - 1:  # a text holds a line break itself
+        return [_DIGITS.sub("0", head.lower()).strip() for head in heads]
+    return [line.strip() for line in _DIGITS.sub("0", joined.lower()).split("\n")] if heads else []
+
+
+def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None) -> pd.DataFrame:
     """Lines whose shape comes back every few lines: the fields of comment threads ("August 9th, 2012 at
     8:38 am", "Kevin said,") and of link lists ("Source 3 days ago", "1. Al"), which rarely carry a cue.
 
     A line's shape is its lowercased text with numbers masked; short lines also have their first and last word.
     """
-    shapes = [_DIGITS.sub("0", text[:60].lower()).strip() for text in blocks["text"].tolist()]
-    short = (numbers["words"] <= SHORT_LINE_WORDS).to_numpy()
-    first = pd.Series([line.partition(" ")[0] if is_short else "" for line, is_short in zip(shapes, short)])
-    last = pd.Series([line.rpartition(" ")[2] if is_short else "" for line, is_short in zip(shapes, short)])
-    shape = pd.Series(shapes, index=blocks.index)
-    page = blocks["page"]
-    position = page.groupby(page, sort=False).cumcount().to_numpy(np.int64)
-    spots = pd.factorize(page)[0].astype(np.int64) * (position.max(initial=0) + 2 * REPEAT_REACH + 1) + position
-    return pd.DataFrame({"shape_repeats": _repeats(spots, shape.where(numbers["words"] <= SHAPE_LINE_WORDS, "")),
-                         "first_word_repeats": _repeats(spots, first), "last_word_repeats": _repeats(spots, last)},
-                        index=blocks.index)
+    rows = rows or PageRows(blocks["page"])
+    shapes = line_shapes(blocks["text"].tolist())
+    words = numbers["words"].to_numpy()
+    short = np.flatnonzero(words <= SHORT_LINE_WORDS).tolist()
+    first, last = np.full(len(shapes), "", dtype=object), np.full(len(shapes), "", dtype=object)
+    first[short] = [shapes[k].partition(" ")[0] for k in short]
+    last[short] = [shapes[k].rpartition(" ")[2] for k in short]
+    shape = np.array(shapes, dtype=object)
+    shape[words > SHAPE_LINE_WORDS] = ""
+    position = rows.position()
+    spots = rows.numbers() * (position.max(initial=0) + 2 * REPEAT_REACH + 1) + position
+    return _frame({"shape_repeats": _repeats(spots, shape), "first_word_repeats": _repeats(spots, first),
+                   "last_word_repeats": _repeats(spots, last)}, blocks.index)
 
 
-def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame:
+def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None) -> pd.DataFrame:
     """Wide windows over line rhythms: what finds comment threads and link lists without a DOM.
 
     The share of lines with a relative time, a date, a comment word, a counter, a bullet, an avatar or few
@@ -181,47 +186,53 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame) -> pd.DataFrame
     the page, and how far back; the share of the page's "ago" lines still to come; how many lines back the
     last stamp (time, date or avatar) was, and how many lines ahead the next.
     """
-    page = blocks["page"]
-    cues = [name for name in RHYTHM_FEATURES if name != "short"]
-    rhythm = pd.DataFrame(np.minimum(numbers[cues].to_numpy(), 1), index=numbers.index, columns=cues).assign(
-        short=(numbers["words"] <= 4).astype("float32"))
+    rows = rows or PageRows(blocks["page"])
+    words = numbers["words"].to_numpy(np.float32)
+    rhythm = np.column_stack([(words <= 4).astype(np.float32) if name == "short" else
+                              np.minimum(numbers[name].to_numpy(np.float32), 1) for name in RHYTHM_FEATURES])
     columns = {}
     for window in (7, 21):
-        means = window_means(page, rhythm, window)
-        for name in RHYTHM_FEATURES:
-            columns[f"{name}_share@{window}"] = means[name]
-    header = pd.Series([_COMMENT_HEADER.match(text.lower()) is not None for text in blocks["text"].tolist()],
-                       index=blocks.index, dtype="float32")
-    position = blocks.groupby("page", sort=False).cumcount().astype("float32")
-    first_header = position.where(header > 0).groupby(page).transform("min")
-    size = page.map(page.value_counts()).astype("float32")
+        means = rows.window_means(rhythm, window)
+        for k, name in enumerate(RHYTHM_FEATURES):
+            columns[f"{name}_share@{window}"] = means[:, k]
+    header = np.array([_COMMENT_HEADER.match(text.lower()) is not None for text in blocks["text"].tolist()], bool)
+    position = rows.position().astype(np.float32)
+    size = rows.size().astype(np.float32)
+    first_header = rows.first_place(header).astype(np.float32)
     columns["comment_header"] = header
-    columns["after_comment_header"] = (position > first_header).astype("float32")
-    columns["since_comment_header"] = ((position - first_header) / size).fillna(-1)
+    columns["after_comment_header"] = position > first_header
+    columns["since_comment_header"] = np.nan_to_num((position - first_header) / size, nan=-1)
     # The last header before a line, not the first: a share bar's "Comments" link heads no thread.
-    last_header = position.where(header > 0).groupby(page).ffill()
-    columns["since_last_comment_header"] = (position - last_header).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
-    words_before = words_before_share(page, numbers["words"])
-    columns["last_comment_header_words_before"] = words_before.where(header > 0).groupby(page).ffill().fillna(-1)
-    ago = rhythm["ago"].groupby(page, sort=False)
-    columns["ago_still_to_come"] = (ago.transform("sum") - ago.cumsum()) / ago.transform("sum").clip(lower=1)
+    since_header = position - rows.place_before(header).astype(np.float32)
+    columns["since_last_comment_header"] = np.minimum(np.nan_to_num(since_header, nan=STAMP_REACH), STAMP_REACH)
+    words_before = rows.value_before(words_before_share(rows, words), header)
+    columns["last_comment_header_words_before"] = np.nan_to_num(words_before, nan=-1)
+    ago = rhythm[:, RHYTHM_FEATURES.index("ago")]
+    total_ago = rows.total(ago).astype(np.float32)
+    columns["ago_still_to_come"] = (total_ago - rows.cumulative(ago).astype(np.float32)) / np.maximum(total_ago, 1)
     # A comment is a stamp line ("jane 3 days ago", "May 2, 2012 at 7:21 pm", "Luke, on November 7th, 2012",
     # an avatar) and lines after it.
-    stamped = position.where((rhythm[["ago", "time", "avatar", "date"]].to_numpy() > 0).any(axis=1))
-    columns["since_stamp"] = (position - stamped.groupby(page).ffill()).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
-    columns["until_stamp"] = (stamped.groupby(page).bfill() - position).fillna(STAMP_REACH).clip(upper=STAMP_REACH)
-    return pd.DataFrame(columns, index=blocks.index).fillna(0).astype("float32")
+    stamped = (numbers[["ago", "time", "avatar", "date"]].to_numpy() > 0).any(axis=1)
+    since_stamp = position - rows.place_before(stamped).astype(np.float32)
+    until_stamp = rows.place_after(stamped).astype(np.float32) - position
+    columns["since_stamp"] = np.minimum(np.nan_to_num(since_stamp, nan=STAMP_REACH), STAMP_REACH)
+    columns["until_stamp"] = np.minimum(np.nan_to_num(until_stamp, nan=STAMP_REACH), STAMP_REACH)
+    return _frame(columns, blocks.index, fill=0)
 
 
 def dom_features(blocks: pd.DataFrame) -> pd.DataFrame:
+    """The block's tag, the tags on its path, its depth."""
     tag_codes, tags = pd.factorize(blocks["tag"])  # a page uses few tags and paths: test each once
-    codes, paths = pd.factorize(" " + blocks["path"] + " ")
-    paths = pd.Series(paths)
-    columns = {f"tag={t}": np.asarray(tags == t)[tag_codes] for t in TAGS}
-    columns.update({f"in_{m}": paths.str.contains(f" {m} ", regex=False).to_numpy()[codes] for m in PATH_MARKERS})
-    columns["depth"] = blocks["depth"]
-    columns["text_page"] = np.asarray(tags == "")[tag_codes]
-    return pd.DataFrame(columns, index=blocks.index).astype("float32")
+    path_codes, paths = pd.factorize(blocks["path"])
+    tag_table = np.array([[tag == name for name in (*TAGS, "")] for tag in tags], dtype=bool).reshape(-1, len(TAGS) + 1)
+    on_path = [set(path.split()) for path in paths]
+    path_table = np.array([[marker in names for marker in PATH_MARKERS] for names in on_path], dtype=bool)
+    columns = {f"tag={name}": tag_table[tag_codes, k] for k, name in enumerate(TAGS)}
+    columns.update({f"in_{marker}": path_table.reshape(-1, len(PATH_MARKERS))[path_codes, k]
+                    for k, marker in enumerate(PATH_MARKERS)})
+    columns["depth"] = blocks["depth"].to_numpy()
+    columns["text_page"] = tag_table[tag_codes, -1]
+    return _frame(columns, blocks.index)
 
 
 def _labels(blocks: pd.DataFrame, y) -> np.ndarray:
@@ -287,15 +298,15 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         """The columns that need no labels, computed page by page: whole pages give them their meaning."""
-        # Pages as numbers: each grouping by page hashes its keys again, and page ids are long strings.
-        blocks = blocks.reset_index(drop=True).assign(page=pd.factorize(blocks["page"])[0])
+        blocks = blocks.reset_index(drop=True)
+        rows = PageRows(blocks["page"])  # grouped once: page ids are long strings, and pandas hashes them per groupby
         numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
-        parts = [numbers, page_features(blocks, numbers), main_run_features(blocks["page"], numbers["words"]),
-                 context_features(blocks["page"], numbers, self.context)]
+        parts = [numbers, page_features(blocks, numbers, rows), main_run_features(blocks["page"], numbers["words"], rows),
+                 context_features(blocks["page"], numbers, self.context, rows)]
         if self.dom:
             parts.append(dom_features(blocks))
         if self.threads:
-            parts += [thread_features(blocks, numbers), repeat_features(blocks, numbers)]
+            parts += [thread_features(blocks, numbers, rows), repeat_features(blocks, numbers, rows)]
         return pd.concat(parts, axis=1)
 
     def transform(self, blocks: pd.DataFrame, numbers: pd.DataFrame | None = None) -> np.ndarray:
