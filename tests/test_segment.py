@@ -130,6 +130,16 @@ def test_no_title():
     assert segment(Page("p", "<html><body><p>x</p></body></html>", "html")).attrs["title"] == ""
 
 
+@pytest.mark.parametrize("markup, title", [
+    ("<html><head><meta charset='utf-8'><title>In the head</title></head><body><p>x</p></body></html>", "In the head"),
+    ("<html><head><meta charset='utf-8'></head><body><svg><title>In the body</title></svg><p>x</p></body></html>",
+     "In the body"),  # no title in the head: the first anywhere
+    ("<html><body><p>x</p><title>Late</title><title>Later</title></body></html>", "Late"),
+])
+def test_title_is_the_first_title_of_the_page(markup, title):
+    assert segment(Page("p", markup, "html")).attrs["title"] == title
+
+
 def test_xml_declaration_is_accepted():
     markup = '<?xml version="1.0" encoding="utf-8"?>\n<html><body><p>xhtml body</p></body></html>'
     assert segment(Page("p", markup, "html"))["text"].tolist() == ["xhtml body"]

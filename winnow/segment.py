@@ -155,7 +155,12 @@ def page_title(root: etree._Element | None) -> str:
     """The <title> text, whitespace collapsed."""
     if root is None:
         return ""
-    title = root.find(".//title")
+    # The first <title> of the page is nearly always in <head>, the root's first child: look there before the
+    # whole page (searching the root for it took a tenth of the time the page's parse takes).
+    head = root[0] if len(root) and root[0].tag == "head" else None
+    title = next(head.iter("title"), None) if head is not None else None
+    if title is None:
+        title = root.find(".//title")
     return collapse("".join(title.itertext())) if title is not None else ""
 
 
