@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 
 import winnow.lightgbm_threads  # noqa: F401 - threadpoolctl limits now reach LightGBM
 from winnow.features import FEATURES_VERSION, MAX_CLASS_TOKENS, BlockFeatures
+from winnow.page_rows import PageRows
 from winnow.pages import Page, as_page
 from winnow.segment import LABELS, segment
 from winnow.trees import CompiledTrees
@@ -136,24 +137,22 @@ def _content_rules(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str], p
     """The scant-content and stray-content rules of `decode`, applied to `predicted` in place."""
     content = proba[:, labels.index("content")]
     pages = blocks["page"].to_numpy()
-    by_page = pd.DataFrame({"page": pages, "words": np.where(predicted == "content", words, 0),
-                            "content": content}).groupby("page", sort=False)
-    page_best = by_page["content"].transform("max").to_numpy()
-    scant = (by_page["words"].transform("sum").to_numpy() < SCANT_CONTENT_WORDS) & (page_best >= SCANT_CONTENT_FLOOR)
+    rows = PageRows(pages)
+    page_best = rows.maximum(content)
+    scant = (rows.total(np.where(predicted == "content", words, 0)) < SCANT_CONTENT_WORDS) & (page_best >= SCANT_CONTENT_FLOOR)
     predicted[scant & (content >= SCANT_CONTENT_SHARE * page_best) & (predicted != "comment")] = "content"
-    stray = _stray_content(predicted == "content", content, pages, words)
+    stray = _stray_content(predicted == "content", content, pages, words, rows)
     if stray.any():
         runner_up = np.where(np.arange(len(labels)) == labels.index("content"), -1.0, proba[stray]).argmax(axis=1)
         predicted[stray] = np.asarray(labels)[runner_up]
 
 
-def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarray, words: np.ndarray) -> np.ndarray:
+def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarray, words: np.ndarray,
+                   rows: PageRows) -> np.ndarray:
     """Content blocks the model is unsure of, far from the sure ones, on pages whose sure blocks hold most
     of the content's words (an article; on a listing, the scattered parts are the content)."""
     sure = content >= CONTENT_SURE
-    by_page = pd.DataFrame({"page": pages, "sure": np.where(is_content & sure, words, 0),
-                            "all": np.where(is_content, words, 0)}).groupby("page", sort=False)
-    article = by_page["sure"].transform("sum").to_numpy() >= CONTENT_SURE_SHARE * by_page["all"].transform("sum").to_numpy()
+    article = rows.total(np.where(is_content & sure, words, 0)) >= CONTENT_SURE_SHARE * rows.total(np.where(is_content, words, 0))
     return is_content & ~sure & article & _far_from(sure, pages)
 
 
@@ -221,7 +220,7 @@ class WinnowModel:
         is_text = (blocks["tag"] == "").to_numpy() if self.text_pipeline is not None else np.zeros(len(blocks), bool)
         for rows, pipeline in ((~is_text, self.pipeline), (is_text, self.text_pipeline)):
             if rows.any():
-                proba[rows] = self._proba(pipeline, blocks[rows])
+                proba[rows] = self._proba(pipeline, blocks if rows.all() else blocks[rows])
         columns = {f"proba_{label}": proba[:, i] for i, label in enumerate(self.labels)}
         text_threshold = (self.card.get("text_model") or {}).get("comment_threshold")
         thresholds = np.where(is_text, text_threshold, np.inf) if text_threshold is not None else None
