@@ -29,7 +29,6 @@ from winnow.pages import Page
 LABELS = ("content", "comment", "chrome")
 BLOCK_COLUMNS = ["page", "index", "text", "tag", "path", "depth", "link_chars", "classid", "ancestor_classid", "indent",
                  "gold"]
-_NUMBER_COLUMNS = {"depth", "link_chars", "indent"}
 LABEL_ATTRIBUTE = "data-label"
 MAX_BLOCKS = 50_000  # blocks kept per page; the rest of a huge page is dropped
 MAX_ELEMENTS = 300_000  # elements walked per page; bounds the time a page of a million tiny tags takes
@@ -77,12 +76,7 @@ def segment_rows(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS)
 def blocks_table(page_ids: list, rows_per_page: list[list[tuple]]) -> pd.DataFrame:
     """One blocks table of several pages' rows, in order: a batch builds one table, not one per page."""
     counts = np.array([len(rows) for rows in rows_per_page], dtype=np.int64)
-    rows = list(chain.from_iterable(rows_per_page))
-    if rows:  # column by column, each with its dtype: pandas infers them a third faster than from rows
-        table = pd.DataFrame({name: np.array(values, dtype=np.int64) if name in _NUMBER_COLUMNS else pd.array(values, dtype="str")
-                              for name, values in zip(BLOCK_COLUMNS[2:], zip(*rows))})
-    else:
-        table = pd.DataFrame([], columns=BLOCK_COLUMNS[2:])
+    table = pd.DataFrame(list(chain.from_iterable(rows_per_page)), columns=BLOCK_COLUMNS[2:])
     table.insert(0, "index", np.arange(len(table)) - np.repeat(np.cumsum(counts) - counts, counts))
     table.insert(0, "page", np.repeat(np.array(page_ids, dtype=object), counts))
     return table
