@@ -113,3 +113,30 @@ def test_compiled_token_finder_is_used_for_runs_of_one_class():
     with patch.object(winnow.token_evidence._compiled, "token_columns", side_effect=AssertionError("called")):
         with pytest.raises(AssertionError, match="called"):
             evidence._known_tokens(np.array(["ab cd"], dtype=object))
+
+
+@settings(max_examples=300, deadline=None)
+@example([["ab", " ", "AB", "-", "ab"], ["Üb", "\n", "üB"], [], ["x_y", "\n", "a1b"]])
+@example([["ab", " ", "cd", " ", "straße", " ", "Reply", " ", "share", " "] * 30])  # more tokens than one buffer
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=12), max_size=6))
+def test_compiled_evidence_is_the_matrix_encoding(pieces):
+    """The compiled columns (no token matrix) must equal _encode over the token matrix, bit for bit: repeated
+    tokens count once, and the ratios are summed in the same order."""
+    pytest.importorskip("winnow._textstats", reason="winnow._textstats is not built")
+    strings = pd.Series(["".join(string) for string in pieces], dtype=object)
+    for evidence in _EVIDENCE:
+        expected = evidence._encode(evidence._known_tokens(strings.to_numpy()), evidence.ratios_)
+        assert np.array_equal(evidence.transform(strings), expected)
+        with patch.object(winnow.token_evidence, "_compiled", None):
+            assert np.array_equal(evidence.transform(strings), expected)
+
+
+def test_mean_evidence_is_summed_in_double():
+    """Ratios that cancel: summed in float32 one after another, (1e8 + 1 - 1e8) / 3 would be 0."""
+    evidence = TokenEvidence(smoothing=5).fit(TOKENS, LABELS)
+    evidence.vocabulary_.vocabulary_ = {"aa": 0, "bb": 1, "cc": 2}
+    evidence.ratios_ = np.array([[1e8, 0], [1, 0], [-1e8, 0]], dtype=np.float32)
+    strings = pd.Series(["aa bb cc"])
+    assert evidence.transform(strings)[0, 1] == pytest.approx(1 / 3)
+    with patch.object(winnow.token_evidence, "_compiled", None):
+        assert evidence.transform(strings)[0, 1] == pytest.approx(1 / 3)

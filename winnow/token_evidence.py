@@ -63,6 +63,9 @@ class TokenEvidence:
 
     def transform(self, tokens: pd.Series) -> np.ndarray:
         codes, uniques = pd.factorize(tokens)  # a page's blocks share few class strings: encode each once
+        if _compiled is not None and self.token_pattern in _COMPILED_TOKENS:  # no token matrix: straight to the columns
+            return _compiled.token_evidence(_strings(uniques), CHAR_CLASSES, _COMPILED_TOKENS[self.token_pattern], 2,
+                                            self.vocabulary_.vocabulary_, np.ascontiguousarray(self.ratios_))[codes]
         return self._encode(self._known_tokens(uniques), self.ratios_)[codes]
 
     def _known_tokens(self, strings: np.ndarray) -> sparse.csr_matrix:
@@ -133,14 +136,23 @@ class TokenEvidence:
 
     @staticmethod
     def _encode(matrix: sparse.csr_matrix, ratios: np.ndarray) -> np.ndarray:
-        known = np.asarray(matrix.sum(axis=1)).ravel()
-        columns = [known]
+        """Per row: its count of known tokens, then per label the mean of their ratios (summed in double in
+        column order, rounded once), the largest (at least 0) and the smallest (at most 0): the strongest
+        evidence for and against. The compiled token_evidence gives the same numbers."""
+        matrix = matrix.tocsr()
+        matrix.sum_duplicates()  # one entry per token, in column order
+        matrix.sort_indices()
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        known = np.diff(matrix.indptr).astype(np.float64)
+        out = np.zeros((matrix.shape[0], 1 + len(STATISTICS) * ratios.shape[1]), np.float32)
+        out[:, 0] = known
         for label in range(ratios.shape[1]):
-            evidence = matrix.multiply(ratios[:, label][None, :]).tocsr()
-            # max/min count a row's implicit zeros: the strongest evidence for (>= 0) and against (<= 0)
-            columns += [np.asarray(evidence.sum(axis=1)).ravel() / np.maximum(known, 1),
-                        evidence.max(axis=1).toarray().ravel(), evidence.min(axis=1).toarray().ravel()]
-        return np.column_stack(columns).astype(np.float32)
+            values = ratios[matrix.indices, label]
+            # bincount adds each row's values in order, in double, as the compiled loop does
+            out[:, 1 + 3 * label] = np.bincount(rows, weights=values.astype(np.float64), minlength=len(known)) / np.maximum(known, 1)
+            np.maximum.at(out[:, 2 + 3 * label], rows, values)
+            np.minimum.at(out[:, 3 + 3 * label], rows, values)
+        return out
 
 
 def _strings(strings) -> list[str]:
