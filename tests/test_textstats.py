@@ -141,3 +141,36 @@ def test_literal_hits_anchors_and_digits():
 def test_empty_batch():
     assert text_features(pd.Series([], dtype=object), pd.Series([], dtype="int64"),
                          pd.Series([], dtype="int64")).shape[0] == 0
+
+
+def _reference_keys(texts: list[str], short: np.ndarray, shaped: np.ndarray) -> list[list[str]]:
+    """repeat_features' keys as the strings they stand for, line by line ("" for none)."""
+    import re
+
+    shapes = [re.sub(r"\d+", "0", text[:60].lower()).strip() for text in texts]
+    return [[shape if keep else "" for shape, keep in zip(shapes, shaped)],
+            [shape.partition(" ")[0] if keep else "" for shape, keep in zip(shapes, short)],
+            [shape.rpartition(" ")[2] if keep else "" for shape, keep in zip(shapes, short)]]
+
+
+def _same_partition(keys: np.ndarray, strings: list[str]) -> bool:
+    """Equal keys exactly where the strings are equal, and 0 exactly where a string is empty."""
+    return (pd.factorize(keys)[0].tolist() == pd.factorize(pd.Series(strings, dtype=object))[0].tolist()
+            and ((keys == 0) == (np.array(strings, dtype=object) == "")).all())
+
+
+@pytest.mark.usefixtures("counting")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab AB 12 ٣ İ\u00a0x.:-")), max_size=70), max_size=12),
+       st.randoms())
+def test_line_keys_are_the_shapes_and_their_words(texts, random):
+    from winnow.text_features import line_keys
+
+    texts += ["August 9th, 2012 at 8:38 am", "August 10th, 2012 at 9:01 am", "Kevin said,", "  1. Al  ", "x" * 59 + "12",
+              "x" * 59 + "13", "", "   "]
+    short = np.array([random.random() < 0.6 for _ in texts])
+    shaped = np.array([random.random() < 0.8 for _ in texts])
+    keys = line_keys(texts, short, shaped)
+    assert keys.shape == (3, len(texts)) and keys.dtype == np.uint64
+    for got, expected in zip(keys, _reference_keys(texts, short, shaped)):
+        assert _same_partition(got, expected)

@@ -283,3 +283,64 @@ cdef void* _grown(void* buffer, size_t size) except NULL:
 cdef int _compare(const void* a, const void* b) noexcept nogil:
     cdef Py_ssize_t x = (<Py_ssize_t*>a)[0], y = (<Py_ssize_t*>b)[0]
     return (x > y) - (x < y)
+
+
+cdef unsigned long long _FNV_START = 14695981039346656037ULL
+
+
+cdef inline unsigned long long _hashed(unsigned long long h, Py_UCS4 c):
+    return (h ^ <unsigned long long>c) * 1099511628211ULL  # FNV-1a over code points
+
+
+cdef unsigned long long _masked_hash(_Classes bits, unsigned int digit, int kind, void* data, Py_ssize_t start,
+                                     Py_ssize_t end):
+    """A hash of characters [start, end) with each run of digits as one "0" (never 0: 0 stands for "")."""
+    cdef unsigned long long h = _FNV_START
+    cdef Py_ssize_t i
+    cdef Py_UCS4 c
+    cdef bint in_digits = False
+    for i in range(start, end):
+        c = PyUnicode_READ(kind, data, i)
+        if _bits(bits, c) & digit:
+            if not in_digits:
+                h = _hashed(h, 48)  # "0"
+            in_digits = True
+        else:
+            h = _hashed(h, c)
+            in_digits = False
+    return h | 1
+
+
+def line_keys(list texts, classes, Py_ssize_t chars, const unsigned char[::1] short, const unsigned char[::1] shaped):
+    """text_features.line_keys' keys as 64-bit hashes, 0 for none: a line's shape (its first `chars` characters
+    lower-cased, runs of digits as "0", spaces at the ends dropped), and for short lines the shape's first and
+    last word (split at " ")."""
+    cdef _Classes bits = _Classes(classes)
+    cdef unsigned int digit = 1 << classes.names.index("digit"), space = 1 << classes.names.index("space")
+    cdef Py_ssize_t n = len(texts), t, start, end, i, first_space, last_space
+    cdef int kind
+    cdef void* data
+    cdef str head
+    keys = np.zeros((3, n), dtype=np.uint64)
+    cdef unsigned long long[:, ::1] out = keys
+    for t in range(n):
+        head = (<str>texts[t])[:chars].lower()
+        kind, data, end = PyUnicode_KIND(head), PyUnicode_DATA(head), PyUnicode_GET_LENGTH(head)
+        start = 0
+        while start < end and _bits(bits, PyUnicode_READ(kind, data, start)) & space:
+            start += 1
+        while end > start and _bits(bits, PyUnicode_READ(kind, data, end - 1)) & space:
+            end -= 1
+        if start == end:
+            continue
+        if shaped[t]:
+            out[0, t] = _masked_hash(bits, digit, kind, data, start, end)
+        if short[t]:
+            first_space, last_space = end, start - 1
+            for i in range(start, end):
+                if PyUnicode_READ(kind, data, i) == 32:
+                    first_space = i if first_space == end else first_space
+                    last_space = i
+            out[1, t] = _masked_hash(bits, digit, kind, data, start, first_space)
+            out[2, t] = _masked_hash(bits, digit, kind, data, last_space + 1, end)
+    return keys

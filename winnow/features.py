@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from winnow.page_rows import PageRows
-from winnow.text_features import text_features
+from winnow.text_features import line_keys, text_features
 from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
@@ -127,7 +127,6 @@ def context_features(page: pd.Series, numbers: pd.DataFrame, context: int, rows:
 _COMMENT_HEADER = re.compile(r"^[\s{(\[]*(?:(?:\d+|no|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
                              r"(?:[a-z]+\s+)?)?(?:comments?|responses?|replies|reader comments|discussion|add a comment"
                              r"|leave a (?:comment|reply)|join the discussion|post a comment|view all comments)\b")
-_DIGITS = re.compile(r"\d+")  # masked in a line's shape
 RHYTHM_FEATURES = ["ago", "comment_cue", "counter", "short", "bullet", "time", "avatar", "date"]
 STAMP_REACH = 20  # lines; farther from a stamp (time, date, avatar) counts as far
 REPEAT_REACH = 10  # lines either side in which a line's shape, first or last word is looked for again
@@ -136,7 +135,7 @@ SHORT_LINE_WORDS = 5  # the first and last word of lines this short are their sh
 
 
 def _repeats(spots: np.ndarray, keys: np.ndarray, reach: int = REPEAT_REACH) -> np.ndarray:
-    """How many other blocks within `reach` places in the same page have the same key (an empty key: none).
+    """How many other blocks within `reach` places in the same page have the same key (key 0: none).
 
     `spots` number the blocks so that two blocks of one page lie as far apart as their positions, and
     blocks of different pages lie far apart (repeat_features)."""
@@ -144,34 +143,19 @@ def _repeats(spots: np.ndarray, keys: np.ndarray, reach: int = REPEAT_REACH) -> 
     spot = codes * (spots.max(initial=0) + 2 * reach + 1) + spots  # keys never overlap within reach
     ordered = np.sort(spot)
     count = np.searchsorted(ordered, spot + reach, "right") - np.searchsorted(ordered, spot - reach, "left") - 1
-    return np.where(keys == "", 0, count)
-
-
-def line_shapes(texts: list[str]) -> list[str]:
-    """Each text's first 60 characters lowercased, numbers masked: in one pass over them joined by line breaks
-    (lowering a text alone or among others gives the same: a line break is neither a letter nor ignorable)."""
-    heads = [text[:60] for text in texts]
-    joined = "\n".join(heads)
-    if joined.count("\n") != len(heads) - 1:  # a text holds a line break itself
-        return [_DIGITS.sub("0", head.lower()).strip() for head in heads]
-    return [line.strip() for line in _DIGITS.sub("0", joined.lower()).split("\n")] if heads else []
+    return np.where(keys == 0, 0, count)
 
 
 def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None) -> pd.DataFrame:
     """Lines whose shape comes back every few lines: the fields of comment threads ("August 9th, 2012 at
     8:38 am", "Kevin said,") and of link lists ("Source 3 days ago", "1. Al"), which rarely carry a cue.
 
-    A line's shape is its lowercased text with numbers masked; short lines also have their first and last word.
+    A line's shape is its lowercased text with numbers masked; short lines also have their first and last
+    word (text_features.line_keys).
     """
     rows = rows or PageRows(blocks["page"])
-    shapes = line_shapes(blocks["text"].tolist())
     words = numbers["words"].to_numpy()
-    short = np.flatnonzero(words <= SHORT_LINE_WORDS).tolist()
-    first, last = np.full(len(shapes), "", dtype=object), np.full(len(shapes), "", dtype=object)
-    first[short] = [shapes[k].partition(" ")[0] for k in short]
-    last[short] = [shapes[k].rpartition(" ")[2] for k in short]
-    shape = np.array(shapes, dtype=object)
-    shape[words > SHAPE_LINE_WORDS] = ""
+    shape, first, last = line_keys(blocks["text"].tolist(), words <= SHORT_LINE_WORDS, words <= SHAPE_LINE_WORDS)
     position = rows.position()
     spots = rows.numbers() * (position.max(initial=0) + 2 * REPEAT_REACH + 1) + position
     return _frame({"shape_repeats": _repeats(spots, shape), "first_word_repeats": _repeats(spots, first),

@@ -110,6 +110,28 @@ def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> 
     return out.astype("float32")
 
 
+_DIGITS = re.compile(r"\d+")
+SHAPE_CHARS = 60  # a line's shape is made of its first characters
+
+
+def line_keys(texts: list[str], short: np.ndarray, shaped: np.ndarray) -> np.ndarray:
+    """Keys of each line's shape (its first SHAPE_CHARS characters lower-cased, runs of digits as "0",
+    spaces at the ends dropped; for the `shaped` lines), and of the shape's first and last word (split at " ";
+    for the `short` lines): (3, lines) uint64, equal keys for equal strings, 0 for none or an empty one."""
+    if _compiled is not None:  # 64-bit hashes of the same strings, without making them
+        return _compiled.line_keys(texts, CHAR_CLASSES, SHAPE_CHARS, short.astype(np.uint8), shaped.astype(np.uint8))
+    shapes = [_DIGITS.sub("0", text[:SHAPE_CHARS].lower()).strip() for text in texts]
+    first = [shape.partition(" ")[0] if is_short else "" for shape, is_short in zip(shapes, short)]
+    last = [shape.rpartition(" ")[2] if is_short else "" for shape, is_short in zip(shapes, short)]
+    shapes = [shape if is_shaped else "" for shape, is_shaped in zip(shapes, shaped)]
+    return np.array([_keys(strings) for strings in (shapes, first, last)], dtype=np.uint64).reshape(3, len(texts))
+
+
+def _keys(strings: list[str]) -> np.ndarray:
+    codes, uniques = pd.factorize(np.array(strings, dtype=object))
+    return np.where(np.asarray(uniques, dtype=object)[codes] == "", 0, codes + 1) if len(strings) else codes
+
+
 def _counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The character and word counts of each block, and its cue counts, with numpy over the joined blocks."""
     joined, lower = Joined.of(texts), Joined.of(lowered)
