@@ -16,7 +16,7 @@ class PageRows:
     """The rows of one batch, grouped by page. Every method takes and returns arrays in row order."""
 
     def __init__(self, page):
-        codes = pd.factorize(np.asarray(page))[0]
+        codes = pd.factorize(np.asarray(page), use_na_sentinel=False)[0]  # a missing page id is a page too
         self.order = None if (np.diff(codes) >= 0).all() else np.argsort(codes, kind="stable")
         if self.order is not None:
             codes = codes[self.order]
