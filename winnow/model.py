@@ -121,10 +121,11 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     if comment_threshold is not None and "comment" in labels:
         predicted[proba[:, labels.index("comment")] >= comment_threshold] = "comment"
     words = np.array([text.count(" ") for text in blocks["text"].tolist()], dtype=np.int64) + 1  # pandas' is a regex
+    rows = PageRows(blocks["page"])
     if "content" in labels:
-        _content_rules(blocks, proba, labels, predicted, words)
+        _content_rules(rows, proba, labels, predicted, words)
     if "comment" in labels:
-        back, ahead = _anchor_distances(predicted == "comment", blocks["page"].to_numpy())
+        back, ahead = _anchor_distances(predicted == "comment", rows)
         in_gap = back + ahead - 1 <= THREAD_GAP  # the gap's length
         predicted[in_gap & (proba[:, labels.index("comment")] >= THREAD_FLOOR)] = "comment"
     if "content" in labels and "chrome" in labels:
@@ -132,28 +133,25 @@ def decode(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str],
     return predicted
 
 
-def _content_rules(blocks: pd.DataFrame, proba: np.ndarray, labels: list[str], predicted: np.ndarray,
+def _content_rules(rows: PageRows, proba: np.ndarray, labels: list[str], predicted: np.ndarray,
                    words: np.ndarray) -> None:
     """The scant-content and stray-content rules of `decode`, applied to `predicted` in place."""
     content = proba[:, labels.index("content")]
-    pages = blocks["page"].to_numpy()
-    rows = PageRows(pages)
     page_best = rows.maximum(content)
     scant = (rows.total(np.where(predicted == "content", words, 0)) < SCANT_CONTENT_WORDS) & (page_best >= SCANT_CONTENT_FLOOR)
     predicted[scant & (content >= SCANT_CONTENT_SHARE * page_best) & (predicted != "comment")] = "content"
-    stray = _stray_content(predicted == "content", content, pages, words, rows)
+    stray = _stray_content(predicted == "content", content, words, rows)
     if stray.any():
         runner_up = np.where(np.arange(len(labels)) == labels.index("content"), -1.0, proba[stray]).argmax(axis=1)
         predicted[stray] = np.asarray(labels)[runner_up]
 
 
-def _stray_content(is_content: np.ndarray, content: np.ndarray, pages: np.ndarray, words: np.ndarray,
-                   rows: PageRows) -> np.ndarray:
+def _stray_content(is_content: np.ndarray, content: np.ndarray, words: np.ndarray, rows: PageRows) -> np.ndarray:
     """Content blocks the model is unsure of, far from the sure ones, on pages whose sure blocks hold most
     of the content's words (an article; on a listing, the scattered parts are the content)."""
     sure = content >= CONTENT_SURE
     article = rows.total(np.where(is_content & sure, words, 0)) >= CONTENT_SURE_SHARE * rows.total(np.where(is_content, words, 0))
-    return is_content & ~sure & article & _far_from(sure, pages)
+    return is_content & ~sure & article & _far_from(sure, rows)
 
 
 def _repeated(blocks: pd.DataFrame, flagged: np.ndarray) -> np.ndarray:
@@ -164,19 +162,16 @@ def _repeated(blocks: pd.DataFrame, flagged: np.ndarray) -> np.ndarray:
     return repeated
 
 
-def _anchor_distances(anchors: np.ndarray, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _anchor_distances(anchors: np.ndarray, rows: PageRows) -> tuple[np.ndarray, np.ndarray]:
     """Per row, how many rows back the nearest anchor row of its page is, and how many ahead (inf: none)."""
-    rows = np.arange(len(anchors))
-    before = np.maximum.accumulate(np.where(anchors, rows, -1))
-    after = np.minimum.accumulate(np.where(anchors, rows, len(rows))[::-1])[::-1]
-    has_before = (before >= 0) & (pages[before.clip(0)] == pages)
-    has_after = (after < len(rows)) & (pages[after.clip(max=len(rows) - 1)] == pages)
-    return np.where(has_before, rows - before, np.inf), np.where(has_after, after - rows, np.inf)
+    position = rows.position()
+    back, ahead = position - rows.place_before(anchors), rows.place_after(anchors) - position
+    return np.where(np.isnan(back), np.inf, back), np.where(np.isnan(ahead), np.inf, ahead)
 
 
-def _far_from(anchors: np.ndarray, pages: np.ndarray, reach: int = CONTENT_REACH) -> np.ndarray:
+def _far_from(anchors: np.ndarray, rows: PageRows, reach: int = CONTENT_REACH) -> np.ndarray:
     """Rows more than `reach` rows from every anchor row of their page; False on pages without anchors."""
-    back, ahead = _anchor_distances(anchors, pages)
+    back, ahead = _anchor_distances(anchors, rows)
     return (np.isfinite(back) | np.isfinite(ahead)) & (back > reach) & (ahead > reach)
 
 
