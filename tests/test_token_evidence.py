@@ -117,7 +117,7 @@ def test_compiled_token_finder_is_used_for_runs_of_one_class():
 
 @settings(max_examples=300, deadline=None)
 @example([["ab", " ", "AB", "-", "ab"], ["Üb", "\n", "üB"], [], ["x_y", "\n", "a1b"]])
-@example([["ab", " ", "cd", " ", "straße", " ", "Reply", " ", "share", " "] * 30])  # more tokens than one buffer
+@example([["ab", " ", "cd", " ", "straße", " ", "Reply", " ", "share", " "] * 30])  # many tokens, each repeated
 @given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=12), max_size=6))
 def test_compiled_evidence_is_the_matrix_encoding(pieces):
     """The compiled columns (no token matrix) must equal _encode over the token matrix, bit for bit: repeated

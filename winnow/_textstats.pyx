@@ -3,8 +3,6 @@
 the numpy counting that gives the same numbers where this module is not built; tests/test_textstats.py
 holds both to per-block regex counting)."""
 
-from libc.stdlib cimport free, malloc, qsort, realloc
-
 import numpy as np
 
 cdef extern from "Python.h":
@@ -192,97 +190,72 @@ def _pieces(literal):
     return pieces
 
 
+cdef list _known_in(str text, _Classes bits, unsigned int member, Py_ssize_t min_length, dict vocabulary):
+    """The columns of the tokens of `text` (lower-cased) that `vocabulary` knows, in order: a token is a run
+    of `min_length` or more characters of one CharClasses class (`member`)."""
+    cdef Py_ssize_t i, j, length
+    cdef list found = []
+    text = text.lower()
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    length = PyUnicode_GET_LENGTH(text)
+    i = _next_run(bits, member, kind, data, 0, length, &j)
+    while i < length:
+        if j - i >= min_length:
+            column = vocabulary.get(text[i:j])
+            if column is not None:
+                found.append(column)
+        i = _next_run(bits, member, kind, data, j, length, &j)
+    return found
+
+
 def token_columns(list strings, classes, str token_class, Py_ssize_t min_length, dict vocabulary):
-    """The tokens of `strings` (lower-cased) that `vocabulary` knows, as (string number, column) arrays: a
-    token is a run of `min_length` or more characters of the CharClasses class `token_class`."""
+    """The tokens of `strings` that `vocabulary` knows, as (string number, column) arrays (_known_in)."""
     cdef _Classes bits = _Classes(classes)
     cdef unsigned int member = 1 << classes.names.index(token_class)
-    cdef Py_ssize_t t, i, j, length
-    cdef int kind
-    cdef void* data
-    cdef str text
     owners, columns = [], []
     for t in range(len(strings)):
-        text = strings[t].lower()
-        kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
-        i = _next_run(bits, member, kind, data, 0, length, &j)
-        while i < length:
-            if j - i >= min_length:
-                column = vocabulary.get(text[i:j])
-                if column is not None:
-                    owners.append(t)
-                    columns.append(column)
-            i = _next_run(bits, member, kind, data, j, length, &j)
+        found = _known_in(strings[t], bits, member, min_length, vocabulary)
+        owners += [t] * len(found)
+        columns += found
     return np.array(owners, dtype=np.int64), np.array(columns, dtype=np.int64)
 
 
 def token_evidence(list strings, classes, str token_class, Py_ssize_t min_length, dict vocabulary,
                    const float[:, ::1] ratios):
     """TokenEvidence's columns for each string, without a token matrix: how many distinct tokens `vocabulary`
-    knows, then per label the mean of their ratios (summed in double in column order, rounded once), the
-    largest (at least 0) and the smallest (at most 0). token_evidence._encode gives the same numbers."""
+    knows (_known_in), then per label the mean of their ratios (summed in double in column order, rounded
+    once), the largest (at least 0) and the smallest (at most 0). token_evidence._encode gives the same numbers."""
     cdef _Classes bits = _Classes(classes)
     cdef unsigned int member = 1 << classes.names.index(token_class)
-    cdef Py_ssize_t n = len(strings), labels = ratios.shape[1]
-    cdef Py_ssize_t t, i, j, k, length, found, known, column, label, capacity = 64
-    cdef int kind
-    cdef void* data
-    cdef str text
+    cdef Py_ssize_t t, k, known, label, column, previous, labels = ratios.shape[1]
     cdef double total
     cdef float ratio, largest, smallest
-    out = np.zeros((n, 1 + 3 * labels), dtype=np.float32)
+    cdef list columns
+    out = np.zeros((len(strings), 1 + 3 * labels), dtype=np.float32)
     cdef float[:, ::1] columns_out = out
-    cdef Py_ssize_t* columns = <Py_ssize_t*>malloc(capacity * sizeof(Py_ssize_t))
-    if columns is NULL:
-        raise MemoryError()
-    try:
-        for t in range(n):
-            text = strings[t].lower()
-            kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
-            found = 0
-            i = _next_run(bits, member, kind, data, 0, length, &j)
-            while i < length:
-                if j - i >= min_length:
-                    value = vocabulary.get(text[i:j])
-                    if value is not None:
-                        if found == capacity:
-                            capacity *= 2
-                            columns = <Py_ssize_t*>_grown(columns, capacity * sizeof(Py_ssize_t))
-                        columns[found] = value
-                        found += 1
-                i = _next_run(bits, member, kind, data, j, length, &j)
-            qsort(columns, found, sizeof(Py_ssize_t), _compare)
-            known = 0
-            for k in range(found):  # distinct columns, in order
-                if k == 0 or columns[k] != columns[k - 1]:
-                    columns[known] = columns[k]
-                    known += 1
-            columns_out[t, 0] = known
-            for label in range(labels):
-                total, largest, smallest = 0.0, 0.0, 0.0
-                for k in range(known):
-                    ratio = ratios[columns[k], label]
-                    total += ratio
-                    largest = ratio if ratio > largest else largest
-                    smallest = ratio if ratio < smallest else smallest
-                columns_out[t, 1 + 3 * label] = <float>(total / (known if known > 1 else 1))
-                columns_out[t, 2 + 3 * label] = largest
-                columns_out[t, 3 + 3 * label] = smallest
-    finally:
-        free(columns)
+    for t in range(len(strings)):
+        columns = _known_in(strings[t], bits, member, min_length, vocabulary)
+        columns.sort()  # each distinct token once, in column order
+        known, previous = 0, -1
+        for k in range(len(columns)):
+            column = columns[k]
+            if column != previous:
+                columns[known] = column
+                known += 1
+                previous = column
+        columns_out[t, 0] = known
+        for label in range(labels):
+            total, largest, smallest = 0.0, 0.0, 0.0
+            for k in range(known):
+                ratio = ratios[<Py_ssize_t>columns[k], label]
+                total += ratio
+                largest = ratio if ratio > largest else largest
+                smallest = ratio if ratio < smallest else smallest
+            columns_out[t, 1 + 3 * label] = <float>(total / (known if known > 1 else 1))
+            columns_out[t, 2 + 3 * label] = largest
+            columns_out[t, 3 + 3 * label] = smallest
     return out
-
-
-cdef void* _grown(void* buffer, size_t size) except NULL:
-    cdef void* grown = realloc(buffer, size)
-    if grown is NULL:
-        raise MemoryError()
-    return grown
-
-
-cdef int _compare(const void* a, const void* b) noexcept nogil:
-    cdef Py_ssize_t x = (<Py_ssize_t*>a)[0], y = (<Py_ssize_t*>b)[0]
-    return (x > y) - (x < y)
 
 
 cdef unsigned long long _FNV_START = 14695981039346656037ULL
