@@ -289,3 +289,16 @@ def test_predict_lines_are_what_json_dumps_writes():
                 for n, text, label, a, b, c in zip(range(4), texts, blocks["predicted"], blocks["proba_chrome"],
                                                    blocks["proba_comment"], blocks["proba_content"])]
     assert batch.format_blocks(page, blocks, "", labels).split("\n") == [*expected, ""]
+
+
+def test_probabilities_are_written_as_numpy_rounds_them():
+    """format_blocks looks the rounded probabilities up in a table: the same text as repr of numpy's rounding,
+    and values that are not probabilities are still written as they are."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.random(20_000), rng.random(2_000) * 1e-4, 1 - rng.random(2_000) * 1e-4,
+                             np.arange(10_001) / 10_000, [0.0, 1.0, 0.00005, 0.99995, 0.12345, 1 / 3]])
+    assert batch._rounded_texts(values) == [repr(v) for v in values.round(4).tolist()]
+    odd = np.array([0.5, -1e-9, 1.00002, np.nan])
+    assert batch._rounded_texts(odd) == ["0.5", "-0.0", "1.0", "nan"]

@@ -51,17 +51,29 @@ cdef tree.xmlNode* _next_walked(tree.xmlNode* node):
     return node
 
 
+cdef inline bint _is_text(tree.xmlNode* node):
+    return node.type == tree.XML_TEXT_NODE or node.type == tree.XML_CDATA_SECTION_NODE
+
+
+cdef inline bint _in_text_run(tree.xmlNode* node):
+    """What lxml's .text / .tail read through: text, and XInclude markers (skipped)."""
+    return _is_text(node) or node.type == tree.XML_XINCLUDE_START or node.type == tree.XML_XINCLUDE_END
+
+
 cdef object _text_from(tree.xmlNode* node):
     """lxml's .text / .tail: the run of text nodes from `node` (None when there is none)."""
-    cdef list pieces = []
+    cdef list pieces
     cdef bint found = False
-    while node is not NULL:
-        if node.type == tree.XML_TEXT_NODE or node.type == tree.XML_CDATA_SECTION_NODE:
+    if node is NULL or not _in_text_run(node):
+        return None  # most calls: no text at all
+    if _is_text(node) and (node.next is NULL or not _in_text_run(node.next)):  # one text node: no list to join
+        return _utf8(<const char*>node.content) if node.content is not NULL else ""
+    pieces = []
+    while node is not NULL and _in_text_run(node):
+        if _is_text(node):
             found = True
             if node.content is not NULL and node.content[0] != 0:
                 pieces.append(_utf8(<const char*>node.content))
-        elif node.type != tree.XML_XINCLUDE_START and node.type != tree.XML_XINCLUDE_END:
-            break
         node = node.next
     if not found:
         return None
@@ -70,7 +82,10 @@ cdef object _text_from(tree.xmlNode* node):
 
 cdef str _attribute_value(tree.xmlAttr* attribute):
     cdef tree.xmlNode* child = attribute.children
-    cdef list pieces = []
+    cdef list pieces
+    if child is not NULL and child.next is NULL:  # one text node, the common case: no list to join
+        return _utf8(<const char*>child.content) if child.content is not NULL else ""
+    pieces = []
     while child is not NULL:
         if child.content is not NULL:
             pieces.append(_utf8(<const char*>child.content))
@@ -179,7 +194,7 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
             is_block = tag in BLOCK_TAGS or is_image
             if is_block:
                 state.flush()
-            tokens = _tokens_of((classes or "") + " " + (ids or "")) if has_attributes else ""
+            tokens = _tokens_of((classes or "") + " " + (ids or "")) if classes is not None or ids is not None else ""
             stack.append(_open(tag, parent, tokens, label or "", is_block, False))
             if is_image:
                 source = (src or "").strip()

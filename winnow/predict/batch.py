@@ -335,15 +335,26 @@ def format_blocks(page: Page, blocks: pd.DataFrame, title: str, labels: list[str
 
     Written as json.dumps(record, ensure_ascii=False) writes it, from its own string encoder: building a
     dict for each block and encoding it cost a tenth of the batch."""
-    probas = zip(*(blocks[f"proba_{label}"].to_numpy().round(4).tolist() for label in labels))
+    probas = zip(*(_rounded_texts(blocks[f"proba_{label}"].to_numpy()) for label in labels))
     # One %-format per line: the page's id written once, a block's probabilities as repr writes them.
     line = ('{"page": ' + _json_string(page.id).replace("%", "%%") + ', "index": %d, "text": %s, "label": %s, "proba": {'
-            + ", ".join(_json_string(label).replace("%", "%%") + ": %r" for label in labels) + "}}\n")
+            + ", ".join(_json_string(label).replace("%", "%%") + ": %s" for label in labels) + "}}\n")
     predicted = blocks["predicted"].tolist()
     written = {label: _json_string(label) for label in set(predicted)}
     return "".join([line % (index, _json_string(text), written[label], *proba)
                     for index, text, label, proba in zip(blocks["index"].tolist(), blocks["text"].tolist(),
                                                          predicted, probas)])
+
+
+# repr(round(p, 4)) of every probability, by its 10,000ths: looked up, not formatted per block and label.
+_ROUNDED = [repr(k / 10000) for k in range(10001)]
+
+
+def _rounded_texts(values: np.ndarray) -> list[str]:
+    """repr of each value rounded to 4 places, as numpy rounds it (rint(v * 10000) / 10000)."""
+    if not ((values >= 0) & (values <= 1)).all():  # not probabilities: formatted one by one
+        return [repr(value) for value in values.round(4).tolist()]
+    return [_ROUNDED[step] for step in np.rint(values * 10000).astype(np.int64).tolist()]
 
 
 def format_extraction(record: dict, output_format: str) -> str:
