@@ -6,7 +6,8 @@
                                [--memory-pages 10000] [--train]
 
 1. One core: each tool over the same decoded pages, one after another, `--rounds` times in turn; the
-   best round of each counts (the least disturbed by other work on a shared machine). winnow runs its
+   best round of each counts (the least disturbed by other work on a shared machine), and the lowest, median
+   and highest of the rounds' own winnow / trafilatura and winnow / parse ratios show how noisy the machine was. winnow runs its
    batch path (segment, features and classifier for 64 pages a call, then the `predict` JSON lines).
    Also winnow's stages alone: segmentation, features, classifier.
 2. Workers: `winnow predict DIR --jobs N` end to end (reading files, writing JSON Lines) for N = 1 and
@@ -82,20 +83,27 @@ def tools(model) -> dict[str, Callable[[list], object]]:
     return found
 
 
-def one_core(model, pages: list, rounds: int) -> dict[str, float]:
-    """Best pages/s of each tool over `rounds` turns, one thread."""
+def one_core(model, pages: list, rounds: int) -> list[dict[str, float]]:
+    """Pages/s of each tool in each of `rounds` turns, one thread."""
     runs = tools(model)
-    best: dict[str, float] = {}
+    turns = []
     with threadpool_limits(1):
         for function in runs.values():
             function(pages[:3])  # warm-up: imports and caches
         for _ in range(rounds):
+            turns.append({})
             for name, function in runs.items():
                 gc.collect()
                 started = time.perf_counter()
                 function(pages)
-                best[name] = max(best.get(name, 0.0), len(pages) / (time.perf_counter() - started))
-    return best
+                turns[-1][name] = len(pages) / (time.perf_counter() - started)
+    return turns
+
+
+def round_ratios(turns: list[dict[str, float]], name: str, baseline: str) -> str:
+    """How far apart the rounds put two tools: the lowest, median and highest ratio of one round's rates."""
+    ratios = sorted(turn[name] / turn[baseline] for turn in turns)
+    return f"{ratios[0]:.2f}x / {ratios[len(ratios) // 2]:.2f}x / {ratios[-1]:.2f}x"
 
 
 def stages(model, pages: list) -> dict[str, float]:
@@ -176,12 +184,18 @@ def main(argv: list[str] | None = None) -> int:
     built = f"without {', '.join(unbuilt())}" if unbuilt() else "all compiled modules built"
     print(f"{len(pages)} pages of {args.data}; {os.cpu_count()} cores; best of {args.rounds} rounds; {built}\n")
 
-    speeds = one_core(model, pages, args.rounds)
+    turns = one_core(model, pages, args.rounds)
+    speeds = {name: max(turn[name] for turn in turns) for name in turns[0]}
     baseline, floor = speeds.get("trafilatura"), speeds["lxml parse (floor)"]
     print(f"{'one core':<22}{'pages/s':>10}{'vs trafilatura':>16}{'vs lxml parse':>15}")
     for name, rate in sorted(speeds.items(), key=lambda item: -item[1]):
         versus = f"{rate / baseline:.2f}x" if baseline else ""
         print(f"{name:<22}{rate:>10.1f}{versus:>16}{rate / floor:>14.2f}x")
+    # The best rounds of two tools may be different rounds: how far the rounds' own ratios spread shows the noise.
+    if baseline:
+        print(f"winnow / trafilatura within each round (lowest / median / highest): "
+              f"{round_ratios(turns, 'winnow predict', 'trafilatura')}")
+    print(f"winnow / lxml parse within each round: {round_ratios(turns, 'winnow predict', 'lxml parse (floor)')}")
     parts = stages(model, pages)
     total = parts["segment"] + parts["features"] + parts["classifier"]
     print(f"\nwinnow stages over {parts['blocks']:,} blocks: " + ", ".join(
