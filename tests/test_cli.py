@@ -352,6 +352,7 @@ def test_evaluate_cross_validation(native_dir):
     (("--cv", 3, "--model", "m.joblib"), "leave out --model"),
     (("--group-by", "page"), "goes with --cv"),
     (("--max-iter", 5), "goes with --cv"),
+    (("--cv-add", "wcxb-dev"), "goes with --cv"),
     (("--cv", 1), "--cv"),
     (("--cv", 3, "--html", "r.html"), "--html"),
 ])

@@ -71,3 +71,35 @@ def test_too_few_groups_is_a_clear_error():
         fold_pages(_pages(["a", "b"]), 1, "page")
     with pytest.raises(TrainingError, match="group-by"):
         fold_pages(_pages(["a", "b"]), 2, "site")
+
+
+def test_added_pages_are_fitted_on_in_every_fold_and_never_scored(native_dir, tmp_path):
+    from conftest import make_article_page
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for seed in range(100, 104):
+        (extra / f"more{seed}.html").write_text(make_article_page(seed), encoding="utf-8")
+    report = cross_validate([str(native_dir)], 3, "page", max_iter=5, add=[str(extra)], log=lambda message: None)
+    added_blocks = report["folds"][0]["train_blocks"] + report["folds"][0]["blocks"] - report["blocks_total"]
+    assert added_blocks > 0
+    # every fold fitted on the same added blocks; only the cross-validated pages are scored
+    assert all(f["train_blocks"] + f["blocks"] - report["blocks_total"] == added_blocks for f in report["folds"])
+    assert sum(f["pages"] for f in report["folds"]) == report["pages"] == 12
+    assert report["add"] == [str(extra)] and "every fold also fitted on" in markdown_cv_report(report)
+    # the default preset's HTML recipe, its boosting size overridden
+    assert report["recipe"]["chrome_share"] == 0.5 and report["max_iter"] == 5
+
+
+def test_added_pages_must_not_be_cross_validated_pages(native_dir):
+    with pytest.raises(TrainingError, match="also in"):
+        cross_validate([str(native_dir)], 3, "page", max_iter=5, add=[str(native_dir)], log=lambda message: None)
+
+
+def test_text_pages_are_fitted_and_decoded_as_the_text_model(tmp_path):
+    for n in range(6):
+        (tmp_path / f"p{n}.txt").write_text(f"chrome\tHome | News\ncontent\tLine {n} of the article, a sentence.\n"
+                                            f"content\tAnother sentence of article {n}.\ncomment\tjane 2 days ago\n")
+    report = cross_validate([str(tmp_path)], 3, "page", max_iter=5, log=lambda message: None)
+    assert report["recipe"]["comment_threshold"] == 0.3 and report["recipe"]["comment_weight"] == 3.0
+    assert report["max_iter"] == 5

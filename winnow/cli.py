@@ -329,13 +329,19 @@ def evaluate(
     html: Annotated[Optional[Path], typer.Option(
         "--html", help="Also write the report as one self-contained HTML page with plots (opens offline).")] = None,
     cv: Annotated[Optional[int], typer.Option(
-        "--cv", min=2, help="Cross-validate instead: fit a model on K-1 folds of DATA and score the held-out fold, "
+        "--cv", min=2, help="Cross-validate instead: fit a model on K-1 folds of DATA (as `winnow train --preset "
+                            "default` fits its HTML or text model) and score the held-out fold, "
                             "K times; prints per-fold and mean ± std token scores. Needs no --model.")] = None,
     group_by: Annotated[Optional[GroupBy], typer.Option(
         "--group-by", help="With --cv: keep each site (domain: the dataset's group, the page itself for dragnet "
                            "and your own pages) or each page on one side of every split. Default: domain.")] = None,
     max_iter: Annotated[Optional[int], typer.Option(
-        "--max-iter", min=1, help=f"With --cv: boosting iterations of each fold's model (default {MAX_ITER}).")] = None,
+        "--max-iter", min=1, help=f"With --cv: boosting iterations of each fold's model (default: the default "
+                                  f"preset's, {MAX_ITER} for HTML pages).")] = None,
+    cv_add: Annotated[Optional[list[str]], typer.Option(
+        "--cv-add", help="With --cv: labeled data every fold's model is also fitted on and never scored "
+                         "(repeat it: --cv-add wcxb-dev --cv-add cleaneval), as the default model is fitted on "
+                         "several sets.")] = None,
     datasets: DatasetsOption = None,
 ) -> None:
     """Score a model: token and block precision / recall / F1, confusion, worst pages, alignment coverage.
@@ -344,8 +350,8 @@ def evaluate(
     """
     from winnow.train.report import markdown_cv_report, markdown_report, print_cv_report, print_report
 
-    if cv is None and (group_by is not None or max_iter is not None):
-        raise typer.BadParameter("goes with --cv", param_hint="'--group-by' / '--max-iter'")
+    if cv is None and (group_by is not None or max_iter is not None or cv_add):
+        raise typer.BadParameter("goes with --cv", param_hint="'--group-by' / '--max-iter' / '--cv-add'")
     if cv is not None and model is not None:
         raise typer.BadParameter("--cv fits its own model per fold: leave out --model", param_hint="'--model'")
     if cv is not None and html is not None:
@@ -354,9 +360,8 @@ def evaluate(
         if cv is not None:
             from winnow.train.crossval import cross_validate
 
-            report = cross_validate(data, cv, (group_by or GroupBy.domain).value, datasets,
-                                    max_iter=max_iter or MAX_ITER,
-                                    log=lambda m: err.print(m, highlight=False, markup=False, emoji=False))
+            report = cross_validate(data, cv, (group_by or GroupBy.domain).value, datasets, max_iter=max_iter,
+                                    add=cv_add, log=lambda m: err.print(m, highlight=False, markup=False, emoji=False))
         else:
             from winnow.train.evaluate import evaluate as evaluate_model
 

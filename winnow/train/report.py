@@ -130,7 +130,8 @@ def _summary_cells(report: dict, columns, cell) -> list[str]:
 def cv_title(report: dict) -> str:
     return (f"{', '.join(report['data'])}: {report['k']}-fold cross-validation grouped by {report['group_by']} "
             f"({report['groups']:,} groups, {report['pages']:,} pages, {report['blocks_total']:,} blocks; "
-            f"{report['max_iter']} boosting iterations per fold)")
+            f"{report['max_iter']} boosting iterations per fold"
+            + (f"; every fold also fitted on {', '.join(report['add'])})" if report.get("add") else ")"))
 
 
 def cv_pooled_line(report: dict) -> str:
