@@ -342,8 +342,8 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
 
     from winnow.model import WinnowModel
     from winnow.train.corpus import load_corpus
-    from winnow.train.crossval import fold_pages
-    from winnow.train.fit import PRESETS, fit_blocks
+    from winnow.train.crossval import fold_pages, recipe_params
+    from winnow.train.fit import fit_blocks
 
     blocks, corpus_pages = load_corpus([spec], datasets_dir)
     position = {page.id: n for n, page in enumerate(pages)}
@@ -358,9 +358,7 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
         train = pd.concat([blocks[~blocks["page"].isin(test_ids)], added], ignore_index=True)
         log(f"winnow fold {n}/{k}: fitting on {len(train):,} blocks, extracting {len(test_ids)} pages")
         with threadpool_limits(limits=os.cpu_count()):  # fitting is not what is timed: all cores
-            model = WinnowModel(fit_blocks(train, chrome_share=PRESETS["default"]["chrome_share"],
-                                           dataset_weights=PRESETS["default"]["dataset_weights"],
-                                           log=lambda message: None)[0])
+            model = WinnowModel(fit_blocks(train, **recipe_params(html=True), log=lambda message: None)[0])
         fold = [page for page in pages if page.id in test_ids]
         result = run_winnow(model, fold)
         total.errors.extend(result.errors)
