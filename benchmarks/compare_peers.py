@@ -342,8 +342,8 @@ def run_winnow_cv(pages: list, spec: str, k: int, datasets_dir: Path | None, add
 
     from winnow.model import WinnowModel
     from winnow.train.corpus import load_corpus
-    from winnow.train.crossval import fold_pages, recipe_params
-    from winnow.train.fit import fit_blocks
+    from winnow.train.crossval import fold_pages
+    from winnow.train.fit import fit_blocks, recipe_params
 
     blocks, corpus_pages = load_corpus([spec], datasets_dir)
     position = {page.id: n for n, page in enumerate(pages)}

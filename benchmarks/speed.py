@@ -7,9 +7,9 @@
 
 1. One core: each tool over the same decoded pages, one after another, `--rounds` times in turn; the
    best round of each counts (the least disturbed by other work on a shared machine), and the lowest, median
-   and highest of the rounds' own winnow / trafilatura and winnow / parse ratios show how noisy the machine was. winnow runs its
-   batch path (segment, features and classifier for 64 pages a call, then the `predict` JSON lines).
-   Also winnow's stages alone: segmentation, features, classifier.
+   and highest of the rounds' own winnow / trafilatura and winnow / parse ratios show how noisy the machine
+   was. winnow runs its batch path (segment, features and classifier for 64 pages a call, then the
+   `predict` JSON lines). Also winnow's stages alone: segmentation, features, classifier.
 2. Workers: `winnow predict DIR --jobs N` end to end (reading files, writing JSON Lines) for N = 1 and
    N = all cores, in subprocesses, over `--worker-pages` files (the pages repeated as hard links): on a
    few hundred pages the workers' start-up (each imports winnow and receives the model) hides their gain.

@@ -21,7 +21,7 @@ from sklearn.model_selection import GroupKFold
 from winnow.model import MAX_ITER, WinnowModel
 from winnow.train.corpus import load_corpus
 from winnow.train.evaluate import score_labeled
-from winnow.train.fit import PRESETS, TrainingError, check_training_data, fit_blocks
+from winnow.train.fit import TrainingError, check_training_data, fit_blocks, recipe_params
 from winnow.train.metrics import summarize_token_scores, page_token_scores
 
 GROUP_BY = ("domain", "page")
@@ -52,15 +52,6 @@ def _mean_std(values: list[float]) -> dict:
     return {"mean": float(np.mean(finite)) if finite else float("nan"),
             "std": float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan"),
             "folds": len(finite)}
-
-
-def recipe_params(html: bool) -> dict:
-    """How `winnow train --preset default` fits a model: its HTML model's parameters, or (`html` False: every
-    block comes from a text page) its text model's, with `comment_threshold`, a decoding choice."""
-    preset = PRESETS["default"]
-    if html:
-        return {"chrome_share": preset["chrome_share"], "dataset_weights": preset["dataset_weights"]}
-    return dict(preset["text_params"])
 
 
 def _fold_model(train_blocks: pd.DataFrame, params: dict, log) -> tuple[WinnowModel, pd.DataFrame]:

@@ -39,6 +39,15 @@ PRESETS = {
 }
 
 
+def recipe_params(html: bool) -> dict:
+    """How `winnow train --preset default` fits a model: its HTML model's parameters, or (`html` False: every
+    block comes from a text page) its text model's, with `comment_threshold`, a decoding choice."""
+    preset = PRESETS["default"]
+    if html:
+        return {"chrome_share": preset["chrome_share"], "dataset_weights": preset["dataset_weights"]}
+    return dict(preset["text_params"])
+
+
 class TrainingError(ValueError):
     """Training data from which no sound model can be fitted."""
 
