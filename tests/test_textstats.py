@@ -64,6 +64,8 @@ TRICKY = [
     # Digits of other scripts are digits to the cues; anchored cues after leading spaces.
     "١٢:٣٠", "٣ days ago", "١/٢/٢٠٢٤", "٢٠٢٤-١٠-٢٢", "  posted by Anna", "\t• item", " ٣. step",
     "Σίσυφος ΣΟΦΟΣ", "ΚΑΛΗΜΕΡΑ", "x.JPG", "  www.example.com  ", "HTTPS://MEDIA.example.com/a",
+    # Longer than the 255 characters the compiled counting sums in one number before it moves them out.
+    "The Cat sat. 中文。 " * 40, "A" * 255, "Ab" * 256 + "!",
 ]
 
 
@@ -174,3 +176,14 @@ def test_line_keys_are_the_shapes_and_their_words(texts, random):
     assert keys.shape == (3, len(texts)) and keys.dtype == np.uint64
     for got, expected in zip(keys, _reference_keys(texts, short, shaped)):
         assert _same_partition(got, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(alphabet=st.sampled_from(list("ab日😀\u00a0")), max_size=4), st.integers(0, 2**40),
+                       max_size=20),
+       st.lists(st.text(alphabet=st.sampled_from(list("ab日😀\u00a0")), max_size=5), max_size=20))
+def test_string_table_finds_what_the_dict_holds(mapping, others):
+    _textstats = pytest.importorskip("winnow._textstats", reason="winnow._textstats is not built")
+    table = _textstats.StringTable(mapping)
+    for text in [*mapping, *others]:
+        assert table.get(text) == mapping.get(text, -1)

@@ -140,3 +140,15 @@ def test_mean_evidence_is_summed_in_double():
     assert evidence.transform(strings)[0, 1] == pytest.approx(1 / 3)
     with patch.object(winnow.token_evidence, "_compiled", None):
         assert evidence.transform(strings)[0, 1] == pytest.approx(1 / 3)
+
+
+def test_evidence_pickles_after_use_and_rebuilds_its_lookup_table():
+    """The compiled lookup table made on first use is not saved with the model, and is made again after loading."""
+    import pickle
+
+    evidence = TokenEvidence(smoothing=5).fit(TOKENS, LABELS)
+    strings = pd.Series(["aa bb", "cc", ""])
+    before = evidence.transform(strings)
+    copy = pickle.loads(pickle.dumps(evidence))
+    assert "_table" not in copy.__dict__
+    assert np.array_equal(copy.transform(strings), before)

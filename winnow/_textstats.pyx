@@ -45,16 +45,102 @@ cdef inline Py_ssize_t _next_run(_Classes bits, unsigned int member, int kind, v
     return i
 
 
-def text_counts(list texts, list lowered, classes, frozenset stopwords):
-    """Each of COUNTS -> an int64 array over `texts`; words and function words are counted in `lowered`,
-    the texts lower-cased."""
+cdef unsigned long long _FNV_START = 14695981039346656037ULL
+
+
+cdef inline unsigned long long _hashed(unsigned long long h, Py_UCS4 c):
+    return (h ^ <unsigned long long>c) * 1099511628211ULL  # FNV-1a over code points
+
+
+cdef class StringTable:
+    """str -> int, looked up by a span of a str's characters without making the span a str: a substring and a
+    dict lookup for each word cost more than counting its characters. Open addressing over FNV-1a hashes;
+    a hit compares the characters."""
+    cdef object arrays  # own the memory below
+    cdef unsigned long long* hashes  # 0: an empty slot
+    cdef long long* values
+    cdef int* starts
+    cdef int* lengths
+    cdef Py_UCS4* chars
+    cdef Py_ssize_t mask
+    cdef readonly Py_ssize_t longest  # characters of the longest string
+
+    def __init__(self, mapping):
+        cdef Py_ssize_t size = 8, slot
+        while size < 2 * len(mapping):
+            size *= 2
+        keys = list(mapping)
+        hashes, values = np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64)
+        starts, lengths = np.zeros(size, dtype=np.int32), np.zeros(size, dtype=np.int32)
+        chars = np.array([ord(c) for key in keys for c in key] or [0], dtype=np.uint32)
+        cdef unsigned long long h
+        cdef Py_ssize_t at = 0
+        for key in keys:
+            h = _FNV_START
+            for c in key:
+                h = _hashed(h, ord(c))
+            slot = (h | 1) & (size - 1)
+            while hashes[slot]:
+                slot = (slot + 1) & (size - 1)
+            hashes[slot], values[slot], starts[slot], lengths[slot] = h | 1, mapping[key], at, len(key)
+            at += len(key)
+        self.arrays = (hashes, values, starts, lengths, chars)
+        cdef unsigned long long[::1] hash_view = hashes
+        cdef long long[::1] value_view = values
+        cdef int[::1] start_view = starts, length_view = lengths
+        cdef unsigned int[::1] char_view = chars
+        self.hashes, self.values, self.starts, self.lengths = &hash_view[0], &value_view[0], &start_view[0], &length_view[0]
+        self.chars, self.mask = <Py_UCS4*>&char_view[0], size - 1
+        self.longest = max(map(len, keys), default=0)
+
+    def get(self, str text, long long missing=-1):
+        """The value of `text`, or `missing`."""
+        return self.find(PyUnicode_KIND(text), PyUnicode_DATA(text), 0, PyUnicode_GET_LENGTH(text), missing)
+
+    cdef inline long long find(self, int kind, void* data, Py_ssize_t start, Py_ssize_t end, long long missing):
+        cdef unsigned long long h = _FNV_START
+        cdef Py_ssize_t i, slot
+        for i in range(start, end):
+            h = _hashed(h, PyUnicode_READ(kind, data, i))
+        h |= 1
+        slot = h & self.mask
+        while self.hashes[slot]:
+            if self.hashes[slot] == h and self.lengths[slot] == end - start:
+                for i in range(end - start):
+                    if self.chars[self.starts[slot] + i] != PyUnicode_READ(kind, data, start + i):
+                        break
+                else:
+                    return self.values[slot]
+            slot = (slot + 1) & self.mask
+        return missing
+
+
+def _spread_table(classes: int, members: list) -> np.ndarray:
+    """For each combination of class bits, the 64-bit number with 1 in byte k where member k is among them."""
+    patterns = np.arange(1 << classes, dtype=np.uint64)
+    table = np.zeros(len(patterns), dtype=np.uint64)
+    for k, member in enumerate(members):
+        table += ((patterns & np.uint64(member)) != 0).astype(np.uint64) << np.uint64(8 * k)
+    return table
+
+
+cdef inline void _add_bytes(long long* row, unsigned long long summed):
+    """Move the per-byte counts of the simple classes into row[1:8]."""
+    cdef int k
+    for k in range(7):
+        row[k + 1] += (summed >> (8 * k)) & 0xFF
+
+
+def text_counts(list texts, list lowered, classes, StringTable stopwords):
+    """Each of COUNTS -> an int64 array over `texts`; words and function words (`stopwords`, a StringTable of
+    them) are counted in `lowered`, the texts lower-cased."""
     cdef _Classes bits = _Classes(classes)
     cdef dict mask = {name: 1 << k for k, name in enumerate(classes.names)}
-    cdef unsigned int simple[7]
-    cdef Py_ssize_t k, t, i, j, length, n = len(texts)
-    cdef Py_ssize_t longest_stop = max(map(len, stopwords), default=0)
-    for k in range(7):
-        simple[k] = mask[_SIMPLE[k]]
+    cdef Py_ssize_t k, t, i, j, length, n = len(texts), run
+    # The simple classes are counted a byte each in one 64-bit sum: spread[bits] has 1 in byte k for the k-th
+    # of _SIMPLE (at most 255 characters are summed before the bytes are moved out).
+    cdef unsigned long long[::1] spread = _spread_table(len(classes.names), [mask[name] for name in _SIMPLE])
+    cdef unsigned long long summed
     cdef unsigned int word = mask["word"], upper = mask["upper"], stop = mask["stop"], space = mask["space"]
     cdef unsigned int cjk_stop = mask["cjk_stop"], closing = mask["closing"], token = mask["token"]
     counts = np.zeros((len(COUNTS), n), dtype=np.int64)
@@ -71,25 +157,30 @@ def text_counts(list texts, list lowered, classes, frozenset stopwords):
         for k in range(13):
             row[k] = 0
         row[0] = length
-        previous_word, last = False, 0
+        previous_word, last, summed, run = False, 0, 0, 0
         for i in range(length):
             b = _bits(bits, PyUnicode_READ(kind, data, i))
-            for k in range(7):
-                row[k + 1] += (b & simple[k]) != 0
-            row[8] += (b & upper) != 0 and not previous_word
+            summed += spread[b]
+            run += 1
+            if run == 255:
+                _add_bytes(row, summed)
+                summed, run = 0, 0
+            if b & upper and not previous_word:
+                row[8] += 1
             previous_word = (b & word) != 0
             # A stop ends a sentence before a space or at the block's end (the batch's separator is a space).
             if b & cjk_stop or (b & stop and (i + 1 == length or _bits(bits, PyUnicode_READ(kind, data, i + 1)) & space)):
                 row[9] += 1
             if not b & space:
                 last = b
+        _add_bytes(row, summed)
         row[10] = (last & closing) != 0
         text = lowered[t]
         kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
         i = _next_run(bits, token, kind, data, 0, length, &j)
         while i < length:
             row[11] += 1
-            if j - i <= longest_stop and text[i:j] in stopwords:
+            if j - i <= stopwords.longest and stopwords.find(kind, data, i, j, 0):
                 row[12] += 1
             i = _next_run(bits, token, kind, data, j, length, &j)
         for k in range(13):
@@ -190,10 +281,11 @@ def _pieces(literal):
     return pieces
 
 
-cdef list _known_in(str text, _Classes bits, unsigned int member, Py_ssize_t min_length, dict vocabulary):
+cdef list _known_in(str text, _Classes bits, unsigned int member, Py_ssize_t min_length, StringTable vocabulary):
     """The columns of the tokens of `text` (lower-cased) that `vocabulary` knows, in order: a token is a run
     of `min_length` or more characters of one CharClasses class (`member`)."""
     cdef Py_ssize_t i, j, length
+    cdef long long column
     cdef list found = []
     text = text.lower()
     cdef int kind = PyUnicode_KIND(text)
@@ -202,14 +294,14 @@ cdef list _known_in(str text, _Classes bits, unsigned int member, Py_ssize_t min
     i = _next_run(bits, member, kind, data, 0, length, &j)
     while i < length:
         if j - i >= min_length:
-            column = vocabulary.get(text[i:j])
-            if column is not None:
+            column = vocabulary.find(kind, data, i, j, -1)
+            if column >= 0:
                 found.append(column)
         i = _next_run(bits, member, kind, data, j, length, &j)
     return found
 
 
-def token_columns(list strings, classes, str token_class, Py_ssize_t min_length, dict vocabulary):
+def token_columns(list strings, classes, str token_class, Py_ssize_t min_length, StringTable vocabulary):
     """The tokens of `strings` that `vocabulary` knows, as (string number, column) arrays (_known_in)."""
     cdef _Classes bits = _Classes(classes)
     cdef unsigned int member = 1 << classes.names.index(token_class)
@@ -221,7 +313,7 @@ def token_columns(list strings, classes, str token_class, Py_ssize_t min_length,
     return np.array(owners, dtype=np.int64), np.array(columns, dtype=np.int64)
 
 
-def token_evidence(list strings, classes, str token_class, Py_ssize_t min_length, dict vocabulary,
+def token_evidence(list strings, classes, str token_class, Py_ssize_t min_length, StringTable vocabulary,
                    const float[:, ::1] ratios):
     """TokenEvidence's columns for each string, without a token matrix: how many distinct tokens `vocabulary`
     knows (_known_in), then per label the mean of their ratios (summed in double in column order, rounded
@@ -256,13 +348,6 @@ def token_evidence(list strings, classes, str token_class, Py_ssize_t min_length
             columns_out[t, 2 + 3 * label] = largest
             columns_out[t, 3 + 3 * label] = smallest
     return out
-
-
-cdef unsigned long long _FNV_START = 14695981039346656037ULL
-
-
-cdef inline unsigned long long _hashed(unsigned long long h, Py_UCS4 c):
-    return (h ^ <unsigned long long>c) * 1099511628211ULL  # FNV-1a over code points
 
 
 cdef unsigned long long _masked_hash(_Classes bits, unsigned int digit, int kind, void* data, Py_ssize_t start,

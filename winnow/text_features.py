@@ -162,7 +162,7 @@ def _counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray]
 
 def _compiled_counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """_counts, block by block in C; each cue's regex scans only the blocks holding what it needs."""
-    counts = _compiled.text_counts(texts, lowered, CHAR_CLASSES, STOPWORDS)
+    counts = _compiled.text_counts(texts, lowered, CHAR_CLASSES, _STOPWORD_TABLE)
     hits = _compiled.literal_hits(lowered, _NEEDED_LITERALS, CHAR_CLASSES)
     cues = {}
     for name, pattern in _CUE_PATTERNS.items():
@@ -202,4 +202,6 @@ try:  # winnow._textstats (setup.py): the same counts, several times as fast
     from winnow import _textstats as _compiled
 except ImportError:
     _compiled = None
+else:
+    _STOPWORD_TABLE = _compiled.StringTable(dict.fromkeys(STOPWORDS, 1))
 

@@ -65,7 +65,7 @@ class TokenEvidence:
         codes, uniques = pd.factorize(tokens)  # a page's blocks share few class strings: encode each once
         if _compiled is not None and self.token_pattern in _COMPILED_TOKENS:  # no token matrix: straight to the columns
             return _compiled.token_evidence(_strings(uniques), CHAR_CLASSES, _COMPILED_TOKENS[self.token_pattern], 2,
-                                            self.vocabulary_.vocabulary_, np.ascontiguousarray(self.ratios_))[codes]
+                                            self._vocabulary_table(), np.ascontiguousarray(self.ratios_))[codes]
         return self._encode(self._known_tokens(uniques), self.ratios_)[codes]
 
     def _known_tokens(self, strings: np.ndarray) -> sparse.csr_matrix:
@@ -75,7 +75,7 @@ class TokenEvidence:
         vocabulary = self.vocabulary_.vocabulary_
         if _compiled is not None and self.token_pattern in _COMPILED_TOKENS:
             owner, column = _compiled.token_columns(_strings(strings), CHAR_CLASSES, _COMPILED_TOKENS[self.token_pattern],
-                                                    2, vocabulary)
+                                                    2, self._vocabulary_table())
             return _binary(owner, column, (len(strings), len(vocabulary)))
         joined = "\n".join(strings) + "\n"
         if joined.count("\n") != len(strings):  # a string holds a line break: a token boundary, not an end
@@ -87,6 +87,19 @@ class TokenEvidence:
         known = position >= 0
         column = np.fromiter(vocabulary.values(), np.int64, len(vocabulary))[position[known]]
         return _binary(owner[known], column, (len(strings), len(vocabulary)))
+
+    def _vocabulary_table(self):
+        """The vocabulary as the compiled module looks tokens up (a StringTable), made once per fitted vocabulary."""
+        vocabulary = self.vocabulary_.vocabulary_
+        made = self.__dict__.get("_table")
+        if made is None or made[0] is not vocabulary:
+            made = self.__dict__["_table"] = (vocabulary, _compiled.StringTable(vocabulary))
+        return made[1]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_table", None)  # made again where it is used: a model file must not need the compiled module
+        return state
 
     def names(self, prefix: str) -> list[str]:
         return [f"{prefix}_tokens"] + [f"{prefix}_{label}_{stat}" for label in self.classes_ for stat in STATISTICS]
