@@ -246,13 +246,26 @@ def test_label_cache_written_by_other_labeling_code_is_not_read(tmp_path, monkey
 def test_labeling_fingerprint_follows_the_labeling_code(tmp_path, monkeypatch):
     from winnow.train import corpus
 
-    assert "winnow.segment" in corpus.LABELING_MODULES
+    assert {"winnow.segment", "winnow.tokens"} <= set(corpus.LABELING_MODULES)
     module = tmp_path / "pretend_segment.py"
     module.write_text("RULE = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(corpus, "LABELING_MODULES", ("pretend_segment",))
     before = corpus.labeling_fingerprint()
     module.write_text("RULE = 2\n")
+    assert corpus.labeling_fingerprint() != before
+
+
+def test_labeling_fingerprint_follows_the_compiled_walk_where_it_is_built(tmp_path, monkeypatch):
+    from winnow.train import corpus
+
+    assert "winnow._walk" in corpus.COMPILED_LABELING_MODULES
+    (tmp_path / "pretend_walk.py").write_text("STEP = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(corpus, "LABELING_MODULES", ())
+    monkeypatch.setattr(corpus, "COMPILED_LABELING_MODULES", ("pretend_walk", "not_built_walk"))
+    before = corpus.labeling_fingerprint()  # a compiled module that is not built is left out
+    (tmp_path / "pretend_walk.py").write_text("STEP = 2\n")
     assert corpus.labeling_fingerprint() != before
 
 

@@ -32,16 +32,25 @@ CORPUS_VERSION = 5
 _TEXT_SPEC = re.compile(r"(?P<base>.*)@text(?P<rendering>\d*)")
 
 
-# The modules whose code decides a dataset's labeled blocks.
-LABELING_MODULES = ("winnow.pages", "winnow.segment", "winnow.render", "winnow.train.align",
+# The modules whose code decides a dataset's labeled blocks; the compiled walk (setup.py) where it is built,
+# since segment.py hands it the walking.
+LABELING_MODULES = ("winnow.pages", "winnow.segment", "winnow.render", "winnow.tokens", "winnow.train.align",
                     "winnow.train.datasets", "winnow.train.corpus")
+COMPILED_LABELING_MODULES = ("winnow._walk",)
 
 
 def labeling_fingerprint() -> str:
-    """A hash of the labeling code's source (LABELING_MODULES), for the label cache's file names."""
+    """A hash of the labeling code (LABELING_MODULES' source, the built COMPILED_LABELING_MODULES' binaries), for the
+    label cache's file names."""
     digest = hashlib.sha1()
-    for name in LABELING_MODULES:
-        digest.update(Path(importlib.import_module(name).__file__).read_bytes())
+    for name in LABELING_MODULES + COMPILED_LABELING_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            if name in COMPILED_LABELING_MODULES:  # not built: segment.py's own walk, hashed above, labels
+                continue
+            raise
+        digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:12]
 
 
