@@ -67,6 +67,18 @@ def test_decode_wrong_gb2312_declaration_falls_back():
     assert "un café, une crème" in text
 
 
+def test_decode_utf8_page_declaring_latin1_is_read_as_utf8():
+    # An old "iso-8859-1" declaration on a page saved as UTF-8 (dragnet/R441): "’" must not become "â€™".
+    markup = '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>don’t – café</p>'
+    assert "don’t – café" in decode(markup.encode("utf-8"))
+    assert decode("don’t".encode("utf-8"), declared="latin-1") == "don’t"  # a server's header says the same
+
+
+def test_decode_utf16_declaration_is_kept_for_bytes_that_also_read_as_utf8():
+    # U+80C3 is b"\xc3\x80" in UTF-16-LE: valid UTF-8 for "À", but the page says UTF-16.
+    assert decode("\u80c3\u80c3".encode("utf-16-le"), declared="utf-16-le") == "\u80c3\u80c3"
+
+
 def test_decode_xml_declaration_encoding():
     data = b'<?xml version="1.0" encoding="ISO-8859-1"?><html><body><p>gar\xe7on</p></body></html>'
     assert "garçon" in decode(data)
