@@ -59,11 +59,12 @@ def decode(data: bytes, declared: str | None = None) -> str:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")
     named = [encoding for encoding in (_lookup(declared), _lookup(_sniff_charset(data))) if encoding]
-    if not data.isascii() and not (named and named[0].startswith(("utf-16", "utf-32"))):
-        # Bytes beyond ASCII that all read as UTF-8 are UTF-8, whatever the page or its server says: text in
-        # another charset is almost never valid UTF-8, while pages saved as UTF-8 under an old "iso-8859-1"
-        # declaration are common (dragnet, CleanEval and wcxb hold 14; their gold text has "’" where the
-        # declared charset reads "â€™").
+    # Bytes beyond ASCII that all read as UTF-8 are UTF-8, whatever the page or its server says: text in another
+    # charset is almost never valid UTF-8, while pages saved as UTF-8 under an old "iso-8859-1" declaration are
+    # common (dragnet, CleanEval and wcxb hold 14; their gold text has "’" where the declared charset reads
+    # "â€™"). Not where the page says UTF-16 or UTF-32, nor for pure ASCII (ISO-2022-JP is 7-bit).
+    utf8_first = not data.isascii() and not (named and named[0].startswith(("utf-16", "utf-32")))
+    if utf8_first:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
@@ -75,11 +76,12 @@ def decode(data: bytes, declared: str | None = None) -> str:
         except UnicodeDecodeError:
             text = data.decode(encoding, errors="replace")
             nearly = text if _few_bad_bytes(text) else None
-            break  # the declaration lies, or a few bytes do: UTF-8 first, then that reading, then detection
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+            break  # the declaration lies, or a few bytes do: UTF-8, then that reading, then detection
+    if not utf8_first:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if nearly is not None:
         return nearly  # a GBK or Shift_JIS page with a stray bad byte: browsers keep its charset too
     sample = data[:200_000]
