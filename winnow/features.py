@@ -42,7 +42,7 @@ def _frame(columns: dict[str, np.ndarray], index: pd.Index, fill: float | None =
         matrix[:, k] = values
     if fill is not None:
         matrix[np.isnan(matrix)] = fill
-    return pd.DataFrame(matrix, index=index, columns=list(columns))
+    return pd.DataFrame(matrix, index=index, columns=list(columns), copy=False)  # the matrix is its own
 
 
 def words_before_share(rows: PageRows, words: np.ndarray) -> np.ndarray:
