@@ -335,15 +335,14 @@ def format_blocks(page: Page, blocks: pd.DataFrame, title: str, labels: list[str
 
     Written as json.dumps(record, ensure_ascii=False) writes it, from its own string encoder: building a
     dict for each block and encoding it cost a tenth of the batch."""
-    probas = zip(*(_rounded_texts(blocks[f"proba_{label}"].to_numpy()) for label in labels))
+    probas = [_rounded_texts(blocks[f"proba_{label}"].to_numpy()) for label in labels]
     # One %-format per line: the page's id written once, a block's probabilities as repr writes them.
     line = ('{"page": ' + _json_string(page.id).replace("%", "%%") + ', "index": %d, "text": %s, "label": %s, "proba": {'
             + ", ".join(_json_string(label).replace("%", "%%") + ": %s" for label in labels) + "}}\n")
     predicted = blocks["predicted"].tolist()
     written = {label: _json_string(label) for label in set(predicted)}
-    return "".join([line % (index, _json_string(text), written[label], *proba)
-                    for index, text, label, proba in zip(blocks["index"].tolist(), blocks["text"].tolist(),
-                                                         predicted, probas)])
+    return "".join(map(line.__mod__, zip(blocks["index"].tolist(), map(_json_string, blocks["text"].tolist()),
+                                         map(written.__getitem__, predicted), *probas)))
 
 
 # repr(round(p, 4)) of every probability, by its 10,000ths: looked up, not formatted per block and label.
