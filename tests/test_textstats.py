@@ -162,17 +162,21 @@ def _same_partition(keys: np.ndarray, strings: list[str]) -> bool:
 
 
 @pytest.mark.usefixtures("counting")
+@pytest.mark.parametrize("given_lowered", [False, True])
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("ab AB 12 ٣ İ\u00a0x.:-")), max_size=70), max_size=12),
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab AB 12 ٣ İ\u00a0x.:-\nΣ")), max_size=70), max_size=12),
        st.randoms())
-def test_line_keys_are_the_shapes_and_their_words(texts, random):
-    from winnow.text_features import line_keys
+def test_line_keys_are_the_shapes_and_their_words(given_lowered, texts, random):
+    """With the texts' lowered_lines too (as BlockFeatures hands them), the keys are those of the texts: a
+    line break, a capital sigma where the shape is cut, a letter that lower-cases to two are taken care of."""
+    from winnow.text_features import line_keys, lowered_lines
 
     texts += ["August 9th, 2012 at 8:38 am", "August 10th, 2012 at 9:01 am", "Kevin said,", "  1. Al  ", "x" * 59 + "12",
-              "x" * 59 + "13", "", "   "]
+              "x" * 59 + "13", "", "   ", "a" * 59 + "ΣA", "a" * 59 + "ς", "a" * 58 + "ΣΣ", "a\nb", "a b",
+              "İ" + "a" * 70]
     short = np.array([random.random() < 0.6 for _ in texts])
     shaped = np.array([random.random() < 0.8 for _ in texts])
-    keys = line_keys(texts, short, shaped)
+    keys = line_keys(texts, short, shaped, lowered_lines(pd.Series(texts, dtype=object)) if given_lowered else None)
     assert keys.shape == (3, len(texts)) and keys.dtype == np.uint64
     for got, expected in zip(keys, _reference_keys(texts, short, shaped)):
         assert _same_partition(got, expected)

@@ -369,10 +369,28 @@ cdef unsigned long long _masked_hash(_Classes bits, unsigned int digit, int kind
     return h | 1
 
 
-def line_keys(list texts, classes, Py_ssize_t chars, const unsigned char[::1] short, const unsigned char[::1] shaped):
+cdef bint _same_head(str text, str lowered, Py_ssize_t chars):
+    """Whether the first `chars` characters of `lowered` (text_features.lowered_lines of `text`) are those of
+    `text` cut there and lower-cased."""
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(text), i, end = min(length, chars)
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    if PyUnicode_GET_LENGTH(lowered) != length:
+        return False
+    for i in range(end):
+        if PyUnicode_READ(kind, data, i) == 10:  # "\n": lowered_lines made it a space
+            return False
+    return not (0 < chars < length and PyUnicode_READ(kind, data, chars - 1) == 0x3A3)  # "Σ"
+
+
+def line_keys(list texts, list lowered, classes, Py_ssize_t chars, const unsigned char[::1] short,
+              const unsigned char[::1] shaped):
     """text_features.line_keys' keys as 64-bit hashes, 0 for none: a line's shape (its first `chars` characters
     lower-cased, runs of digits as "0", spaces at the ends dropped), and for short lines the shape's first and
-    last word (split at " ")."""
+    last word (split at " "). `lowered` (or None) holds the texts lower-cased as text_features.lowered_lines does:
+    where that kept a text's length, each character became one, so its first `chars` are those of the lowered
+    text, unless they held a line break (a space there) or end in a capital sigma (lower-cased as a word's end
+    when cut there)."""
     cdef _Classes bits = _Classes(classes)
     cdef unsigned int digit = 1 << classes.names.index("digit"), space = 1 << classes.names.index("space")
     cdef Py_ssize_t n = len(texts), t, start, end, i, first_space, last_space
@@ -382,8 +400,11 @@ def line_keys(list texts, classes, Py_ssize_t chars, const unsigned char[::1] sh
     keys = np.zeros((3, n), dtype=np.uint64)
     cdef unsigned long long[:, ::1] out = keys
     for t in range(n):
-        head = (<str>texts[t])[:chars].lower()
-        kind, data, end = PyUnicode_KIND(head), PyUnicode_DATA(head), PyUnicode_GET_LENGTH(head)
+        if lowered is not None and _same_head(texts[t], lowered[t], chars):
+            head = lowered[t]
+        else:
+            head = (<str>texts[t])[:chars].lower()
+        kind, data, end = PyUnicode_KIND(head), PyUnicode_DATA(head), min(PyUnicode_GET_LENGTH(head), chars)
         start = 0
         while start < end and _bits(bits, PyUnicode_READ(kind, data, start)) & space:
             start += 1

@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from winnow.page_rows import PageRows
-from winnow.text_features import line_keys, text_features
+from winnow.text_features import line_keys, lowered_lines, text_features
 from winnow.token_evidence import CLASS_TOKEN, WORD, TokenEvidence
 
 MAX_CLASS_TOKENS = 5000  # tokens per scope (class/id names, words) that get label evidence
@@ -146,29 +146,33 @@ def _repeats(spots: np.ndarray, keys: np.ndarray, reach: int = REPEAT_REACH) -> 
     return np.where(keys == 0, 0, count)
 
 
-def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None) -> pd.DataFrame:
+def repeat_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None,
+                    lowered: list[str] | None = None) -> pd.DataFrame:
     """Lines whose shape comes back every few lines: the fields of comment threads ("August 9th, 2012 at
     8:38 am", "Kevin said,") and of link lists ("Source 3 days ago", "1. Al"), which rarely carry a cue.
 
     A line's shape is its lowercased text with numbers masked; short lines also have their first and last
-    word (text_features.line_keys).
+    word (text_features.line_keys; `lowered`: the blocks' lowered_lines, where the caller has them).
     """
     rows = rows or PageRows(blocks["page"])
     words = numbers["words"].to_numpy()
-    shape, first, last = line_keys(blocks["text"].tolist(), words <= SHORT_LINE_WORDS, words <= SHAPE_LINE_WORDS)
+    shape, first, last = line_keys(blocks["text"].tolist(), words <= SHORT_LINE_WORDS, words <= SHAPE_LINE_WORDS,
+                                   lowered)
     position = rows.position()
     spots = rows.numbers() * (position.max(initial=0) + 2 * REPEAT_REACH + 1) + position
     return _frame({"shape_repeats": _repeats(spots, shape), "first_word_repeats": _repeats(spots, first),
                    "last_word_repeats": _repeats(spots, last)}, blocks.index)
 
 
-def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None) -> pd.DataFrame:
+def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows | None = None,
+                    lowered: list[str] | None = None) -> pd.DataFrame:
     """Wide windows over line rhythms: what finds comment threads and link lists without a DOM.
 
     The share of lines with a relative time, a date, a comment word, a counter, a bullet, an avatar or few
     words in windows of 7 and 21 lines; whether a comment header ("Comments", "{ 12 comments }", ...) came earlier in
     the page, and how far back; the share of the page's "ago" lines still to come; how many lines back the
-    last stamp (time, date or avatar) was, and how many lines ahead the next.
+    last stamp (time, date or avatar) was, and how many lines ahead the next. `lowered`: the blocks'
+    lowered_lines, where the caller has them.
     """
     rows = rows or PageRows(blocks["page"])
     words = numbers["words"].to_numpy(np.float32)
@@ -179,7 +183,8 @@ def thread_features(blocks: pd.DataFrame, numbers: pd.DataFrame, rows: PageRows 
         means = rows.window_means(rhythm, window)
         for k, name in enumerate(RHYTHM_FEATURES):
             columns[f"{name}_share@{window}"] = means[:, k]
-    header = np.array([_COMMENT_HEADER.match(text.lower()) is not None for text in blocks["text"].tolist()], bool)
+    lowered = lowered_lines(blocks["text"]) if lowered is None else lowered
+    header = np.array([_COMMENT_HEADER.match(text) is not None for text in lowered], bool)
     position = rows.position().astype(np.float32)
     size = rows.size().astype(np.float32)
     first_header = rows.first_place(header).astype(np.float32)
@@ -284,13 +289,14 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         """The columns that need no labels, computed page by page: whole pages give them their meaning."""
         blocks = blocks.reset_index(drop=True)
         rows = PageRows(blocks["page"])  # grouped once: page ids are long strings, and pandas hashes them per groupby
-        numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"])
+        lowered = lowered_lines(blocks["text"])  # for the cues, comment headers and line shapes alike
+        numbers = text_features(blocks["text"], blocks["link_chars"], blocks["indent"], lowered)
         parts = [numbers, page_features(blocks, numbers, rows), main_run_features(blocks["page"], numbers["words"], rows),
                  context_features(blocks["page"], numbers, self.context, rows)]
         if self.dom:
             parts.append(dom_features(blocks))
         if self.threads:
-            parts += [thread_features(blocks, numbers, rows), repeat_features(blocks, numbers, rows)]
+            parts += [thread_features(blocks, numbers, rows, lowered), repeat_features(blocks, numbers, rows, lowered)]
         return pd.concat(parts, axis=1)
 
     def transform(self, blocks: pd.DataFrame, numbers: pd.DataFrame | None = None) -> np.ndarray:

@@ -77,10 +77,18 @@ CUE_NEEDS = {
 }
 
 
-def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series) -> pd.DataFrame:
-    """Per-block numbers that need only the block's text, counted over all blocks at once."""
+def lowered_lines(text: pd.Series) -> list[str]:
+    """Each block's text as one line, lower-cased: what the cue patterns read (text_features, and
+    features.thread_features' comment headers). Made once per batch and handed to each."""
+    return [block.replace("\n", " ").lower() for block in text.tolist()]
+
+
+def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series, lowered: list[str] | None = None
+                  ) -> pd.DataFrame:
+    """Per-block numbers that need only the block's text, counted over all blocks at once (`lowered`: the
+    blocks' lowered_lines, where the caller has them)."""
     texts = [block.replace("\n", " ") for block in text.tolist()]  # one line each, as in a Joined batch
-    lowered = [block.lower() for block in texts]
+    lowered = [block.lower() for block in texts] if lowered is None else lowered
     count = _counts if _compiled is None else _compiled_counts
     counts, cues = count(texts, lowered)
     n_chars = counts["chars"].astype("float32")
@@ -114,12 +122,14 @@ _DIGITS = re.compile(r"\d+")
 SHAPE_CHARS = 60  # a line's shape is made of its first characters
 
 
-def line_keys(texts: list[str], short: np.ndarray, shaped: np.ndarray) -> np.ndarray:
+def line_keys(texts: list[str], short: np.ndarray, shaped: np.ndarray, lowered: list[str] | None = None) -> np.ndarray:
     """Keys of each line's shape (its first SHAPE_CHARS characters lower-cased, runs of digits as "0",
     spaces at the ends dropped; for the `shaped` lines), and of the shape's first and last word (split at " ";
-    for the `short` lines): (3, lines) uint64, equal keys for equal strings, 0 for none or an empty one."""
+    for the `short` lines): (3, lines) uint64, equal keys for equal strings, 0 for none or an empty one.
+    `lowered` (the texts lower-cased, where the caller has them) saves lower-casing them again."""
     if _compiled is not None:  # 64-bit hashes of the same strings, without making them
-        return _compiled.line_keys(texts, CHAR_CLASSES, SHAPE_CHARS, short.astype(np.uint8), shaped.astype(np.uint8))
+        return _compiled.line_keys(texts, lowered, CHAR_CLASSES, SHAPE_CHARS, short.astype(np.uint8),
+                                   shaped.astype(np.uint8))
     shapes = [_DIGITS.sub("0", text[:SHAPE_CHARS].lower()).strip() for text in texts]
     first = [shape.partition(" ")[0] if is_short else "" for shape, is_short in zip(shapes, short)]
     last = [shape.rpartition(" ")[2] if is_short else "" for shape, is_short in zip(shapes, short)]
