@@ -267,7 +267,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
             setattr(self, name, TokenEvidence(self.max_class_tokens, token_pattern=pattern))
             evidence.append(getattr(self, name).fit_transform(strings, labels, blocks["page"]))
         self._name_features()
-        return self._matrix(self.numbers(blocks) if numbers is None else numbers, *evidence)
+        return self._matrix([self.numbers(blocks) if numbers is None else numbers], *evidence)
 
     def _token_scopes(self, blocks: pd.DataFrame) -> list[tuple[str, str, pd.Series, str]]:
         """(attribute, column name prefix, token strings, token pattern) of each kind of token evidence."""
@@ -287,6 +287,10 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def numbers(self, blocks: pd.DataFrame) -> pd.DataFrame:
         """The columns that need no labels, computed page by page: whole pages give them their meaning."""
+        return pd.concat(self._number_parts(blocks), axis=1)
+
+    def _number_parts(self, blocks: pd.DataFrame) -> list[pd.DataFrame]:
+        """numbers' columns, in frames of a kind each."""
         blocks = blocks.reset_index(drop=True)
         rows = PageRows(blocks["page"])  # grouped once: page ids are long strings, and pandas hashes them per groupby
         lowered = lowered_lines(blocks["text"])  # for the cues, comment headers and line shapes alike
@@ -297,16 +301,17 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
             parts.append(dom_features(blocks))
         if self.threads:
             parts += [thread_features(blocks, numbers, rows, lowered), repeat_features(blocks, numbers, rows, lowered)]
-        return pd.concat(parts, axis=1)
+        return parts
 
     def transform(self, blocks: pd.DataFrame, numbers: pd.DataFrame | None = None) -> np.ndarray:
-        return self._matrix(self.numbers(blocks) if numbers is None else numbers,
+        return self._matrix(self._number_parts(blocks) if numbers is None else [numbers],
                             *(getattr(self, name).transform(strings) for name, _, strings, _ in self._token_scopes(blocks)))
 
     @staticmethod
-    def _matrix(numbers: pd.DataFrame, *parts: np.ndarray) -> np.ndarray:
-        # Row-major: LightGBM predicts row by row (a column-major matrix served scikit-learn's boosting).
-        return np.hstack([numbers.to_numpy(dtype=np.float32), *parts], dtype=np.float32)
+    def _matrix(numbers: list[pd.DataFrame], *evidence: np.ndarray) -> np.ndarray:
+        # Row-major: LightGBM predicts row by row (a column-major matrix served scikit-learn's boosting). A frame
+        # of one float32 block gives a view of it, so the features are copied once, here.
+        return np.hstack([part.to_numpy(dtype=np.float32) for part in numbers] + list(evidence), dtype=np.float32)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return self.feature_names_out_
