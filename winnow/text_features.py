@@ -126,7 +126,7 @@ def line_keys(texts: list[str], short: np.ndarray, shaped: np.ndarray, lowered: 
     """Keys of each line's shape (its first SHAPE_CHARS characters lower-cased, runs of digits as "0",
     spaces at the ends dropped; for the `shaped` lines), and of the shape's first and last word (split at " ";
     for the `short` lines): (3, lines) uint64, equal keys for equal strings, 0 for none or an empty one.
-    `lowered` (the texts lower-cased, where the caller has them) saves lower-casing them again."""
+    `lowered` (the texts' lowered_lines, where the caller has them) saves lower-casing them again."""
     if _compiled is not None:  # 64-bit hashes of the same strings, without making them
         return _compiled.line_keys(texts, lowered, CHAR_CLASSES, SHAPE_CHARS, short.astype(np.uint8),
                                    shaped.astype(np.uint8))
