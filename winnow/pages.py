@@ -64,11 +64,8 @@ def decode(data: bytes, declared: str | None = None) -> str:
     # common (dragnet, CleanEval and wcxb hold 14; their gold text has "’" where the declared charset reads
     # "â€™"). Not where the page says UTF-16 or UTF-32, nor for pure ASCII (ISO-2022-JP is 7-bit).
     utf8_first = not data.isascii() and not (named and named[0].startswith(("utf-16", "utf-32")))
-    if utf8_first:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
+    if utf8_first and (text := _strict_utf8(data)) is not None:
+        return text
     nearly = None  # the declared charset's reading, where only a few bytes failed it
     for encoding in named:
         try:
@@ -77,11 +74,8 @@ def decode(data: bytes, declared: str | None = None) -> str:
             text = data.decode(encoding, errors="replace")
             nearly = text if _few_bad_bytes(text) else None
             break  # the declaration lies, or a few bytes do: UTF-8, then that reading, then detection
-    if not utf8_first:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
+    if not utf8_first and (text := _strict_utf8(data)) is not None:
+        return text
     if nearly is not None:
         return nearly  # a GBK or Shift_JIS page with a stray bad byte: browsers keep its charset too
     sample = data[:200_000]
@@ -91,6 +85,13 @@ def decode(data: bytes, declared: str | None = None) -> str:
     best = charset_normalizer.from_bytes(sample).best()
     encoding = _lookup(best.encoding) if best else None
     return data.decode(encoding or "cp1252", errors="replace")
+
+
+def _strict_utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _few_bad_bytes(text: str) -> bool:

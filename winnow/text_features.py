@@ -88,7 +88,7 @@ def text_features(text: pd.Series, link_chars: pd.Series, indent: pd.Series, low
     """Per-block numbers that need only the block's text, counted over all blocks at once (`lowered`: the
     blocks' lowered_lines, where the caller has them)."""
     texts = [block.replace("\n", " ") for block in text.tolist()]  # one line each, as in a Joined batch
-    lowered = [block.lower() for block in texts] if lowered is None else lowered
+    lowered = lowered_lines(text) if lowered is None else lowered
     count = _counts if _compiled is None else _compiled_counts
     counts, cues = count(texts, lowered)
     n_chars = counts["chars"].astype("float32")
