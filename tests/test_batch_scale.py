@@ -288,7 +288,10 @@ def test_predict_lines_are_what_json_dumps_writes():
                            ensure_ascii=False)
                 for n, text, label, a, b, c in zip(range(4), texts, blocks["predicted"], blocks["proba_chrome"],
                                                    blocks["proba_comment"], blocks["proba_content"])]
-    assert batch.format_blocks(page, blocks, "", labels).split("\n") == [*expected, ""]
+    second = Page("second.html", "", "html")  # each page's lines, with its own id
+    first_text, second_text = batch.format_blocks([(page, [()] * 3, ""), (second, [()], "")], blocks, labels)
+    assert first_text.split("\n") == [*expected[:3], ""]
+    assert second_text == expected[3].replace(json.dumps(page.id, ensure_ascii=False), '"second.html"') + "\n"
 
 
 def test_probabilities_are_written_as_numpy_rounds_them():

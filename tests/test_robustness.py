@@ -207,7 +207,7 @@ def test_interrupted_batch_keeps_whole_pages(tmp_path, tiny_model_path, monkeypa
         path = tmp_path / f"p{i}.html"
         path.write_text(GOOD)
         paths.append(str(path))
-    real = batch.label_segmented
+    real = batch.label_chunk
     calls = []
 
     def interrupt_on_third_chunk(model, segmented):
@@ -217,7 +217,7 @@ def test_interrupted_batch_keeps_whole_pages(tmp_path, tiny_model_path, monkeypa
         return real(model, segmented)
 
     monkeypatch.setattr(batch, "CHUNK_PAGES", 1)
-    monkeypatch.setattr(batch, "label_segmented", interrupt_on_third_chunk)
+    monkeypatch.setattr(batch, "label_chunk", interrupt_on_third_chunk)
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["predict", *paths, "--model", str(tiny_model_path), "-o", str(out), "--jobs", "1"])
     assert result.exit_code == 130
@@ -292,6 +292,31 @@ def test_page_time_limit(tmp_path, tiny_model_path, monkeypatch):
     assert result.exit_code == 1
     assert [json.loads(line)["page"] for line in result.stdout.splitlines()] == [str(good)]
     assert f"{slow}: took longer than the 0.5-second page time limit" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["predict", "extract"])
+def test_a_page_the_classifier_fails_on_costs_only_itself(tmp_path, tiny_model_path, monkeypatch, command):
+    """A chunk whose labeling fails is labeled again page by page: the other pages of the chunk come out,
+    in order, as a batch without the bad page writes them."""
+    from winnow.model import WinnowModel
+
+    paths = []
+    for name, text in [("a", GOOD), ("poison", GOOD.replace("good text", "POISON text")), ("b", GOOD.replace("good", "fine"))]:
+        (tmp_path / f"{name}.html").write_text(text)
+        paths.append(str(tmp_path / f"{name}.html"))
+    clean = runner.invoke(app, [command, paths[0], paths[2], "--model", str(tiny_model_path), "--jobs", "1"])
+    real = WinnowModel.label_blocks
+
+    def fail_on_poison(model, blocks):
+        if blocks["text"].str.contains("POISON").any():
+            raise ValueError("poisoned")
+        return real(model, blocks)
+
+    monkeypatch.setattr(WinnowModel, "label_blocks", fail_on_poison)
+    result = runner.invoke(app, [command, *paths, "--model", str(tiny_model_path), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert result.stdout == clean.stdout and clean.stdout
+    assert f"{paths[1]}: ValueError: poisoned" in result.stderr
 
 
 def test_duplicate_page_under_another_name_is_named(tmp_path):

@@ -272,7 +272,8 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def _token_scopes(self, blocks: pd.DataFrame) -> list[tuple[str, str, pd.Series, str]]:
         """(attribute, column name prefix, token strings, token pattern) of each kind of token evidence."""
         # The first words say most ("reply", "share this", "posted in"); the whole text costs more.
-        scopes = [("words_", "words", blocks["text"].str.slice(0, WORD_CHARS), WORD)]
+        first_words = pd.Series([text[:WORD_CHARS] for text in blocks["text"].tolist()], blocks.index, dtype=object)
+        scopes = [("words_", "words", first_words, WORD)]
         if self.dom:
             scopes = [("near_tokens_", "near", blocks["classid"], CLASS_TOKEN),
                       ("far_tokens_", "far", blocks["ancestor_classid"], CLASS_TOKEN), *scopes]

@@ -29,6 +29,7 @@ from winnow.pages import Page
 LABELS = ("content", "comment", "chrome")
 BLOCK_COLUMNS = ["page", "index", "text", "tag", "path", "depth", "link_chars", "classid", "ancestor_classid", "indent",
                  "gold"]
+_NUMBER_COLUMNS = {"depth": np.int64, "link_chars": np.int64, "indent": np.int64}
 LABEL_ATTRIBUTE = "data-label"
 MAX_BLOCKS = 50_000  # blocks kept per page; the rest of a huge page is dropped
 MAX_ELEMENTS = 300_000  # elements walked per page; bounds the time a page of a million tiny tags takes
@@ -76,9 +77,11 @@ def segment_rows(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS)
 def blocks_table(page_ids: list, rows_per_page: list[list[tuple]]) -> pd.DataFrame:
     """One blocks table of several pages' rows, in order: a batch builds one table, not one per page."""
     counts = np.array([len(rows) for rows in rows_per_page], dtype=np.int64)
-    table = pd.DataFrame(list(chain.from_iterable(rows_per_page)), columns=BLOCK_COLUMNS[2:])
+    # Plain object columns: pandas 3's inferred "str" columns check every string on the way in and out.
+    table = pd.DataFrame(list(chain.from_iterable(rows_per_page)), columns=BLOCK_COLUMNS[2:], dtype=object)
+    table = table.astype(_NUMBER_COLUMNS)
     table.insert(0, "index", np.arange(len(table)) - np.repeat(np.cumsum(counts) - counts, counts))
-    table.insert(0, "page", np.repeat(np.array(page_ids, dtype=object), counts))
+    table.insert(0, "page", pd.Series(np.repeat(np.array(page_ids, dtype=object), counts), dtype=object, copy=False))
     return table
 
 

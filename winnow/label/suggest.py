@@ -10,7 +10,7 @@ import pandas as pd
 
 from winnow.model import WinnowModel
 from winnow.pages import Page
-from winnow.predict.batch import BatchOptions, BatchSummary, run
+from winnow.predict.batch import BatchOptions, BatchSummary, each_page, run
 
 UNSURE = 0.6  # a block whose most likely label has less probability than this is "unsure"
 
@@ -26,6 +26,6 @@ def page_doubt(page: Page, blocks: pd.DataFrame, title: str, labels: list[str]) 
 def suggest(model: WinnowModel, sources: list[str], options: BatchOptions = BatchOptions()) -> tuple[list[dict], BatchSummary]:
     """The pages ranked most doubtful first, and the batch summary (pages that failed)."""
     out = io.StringIO()
-    summary = run(model, sources, partial(page_doubt, labels=model.labels), out, options)
+    summary = run(model, sources, partial(each_page, format_page=partial(page_doubt, labels=model.labels)), out, options)
     ranked = sorted((json.loads(line) for line in out.getvalue().splitlines()), key=lambda r: (-r["doubt"], r["page"]))
     return ranked, summary
