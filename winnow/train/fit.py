@@ -20,7 +20,7 @@ from winnow.train.datasets import COMMENT_LABELED, LICENSES
 
 # `winnow train --preset NAME`: what the shipped default model is built from, and what it is scored on.
 PRESETS = {
-    "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval"], "test": ["dragnet:test"],
+    "default": {"train": ["dragnet:train", "wcxb-dev", "cleaneval", "cleanportaleval"], "test": ["dragnet:test"],
                 # dragnet's training pages are rendered to text twice, each time in another random style.
                 "text": ["dragnet:train@text", "dragnet:train@text2", "wcxb-dev@text"], "text_test": ["dragnet:test@text"],
                 # The HTML model fits its boosting on half the chrome blocks, each counted twice: 1.5 minutes
