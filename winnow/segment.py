@@ -50,8 +50,10 @@ _REACT_STREAMED = re.compile(r"S:\d+")
 # readers without scripts its text in <noscript>: when the page shows fewer characters than this,
 # and fewer than its <noscript> elements hold, they are read too.
 NOSCRIPT_FALLBACK_CHARS = 500
-# A plain etree parser: lxml.html's element classes cost a Python lookup for every element walked.
-_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
+# A plain etree parser: lxml.html's element classes cost a Python lookup for every element walked. Nothing
+# looks an element up by its id: no table of ids (parsing dragnet:test 0.41 → 0.37 s).
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False,
+                                collect_ids=False)
 
 
 def segment(page: Page, images: bool = False, max_blocks: int = MAX_BLOCKS) -> pd.DataFrame:
