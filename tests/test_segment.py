@@ -281,6 +281,21 @@ def test_compiled_walk_stops_at_the_element_limit(monkeypatch):
     assert compiled_rows == python_rows and 0 < len(compiled_rows) < 5
 
 
+# Class and id values the compiled walk reads for tokens itself (ASCII) or hands to Python (the rest).
+_CLASS_IDS = ['class="Post-Title main_2col X" id="Nav12bar"', 'class="a"', 'class=""', "class", 'class="  "',
+              'id="only-Id"', 'class="@at[brackets]`tick`{braces} AZaz"', 'class="İnfo \u212aelvin"',
+              'class="café-menu" id="x"', 'class="a&amp;bc&#65;D"', f'class="{"ab-" * 300}" id="tail"',
+              'class="ends in letters"', 'CLASS="upper name" ID="Upper"']
+
+
+def test_compiled_walk_reads_class_and_id_tokens_as_the_python_walk_does():
+    markup = "<html><body>" + "".join(f"<div {attributes}><p>text {n}</p></div>"
+                                      for n, attributes in enumerate(_CLASS_IDS)) + "</body></html>"
+    python_rows, compiled_rows = _both_walks(markup)
+    assert [row[5] for row in python_rows][:3] == ["post title main col nav bar", "", ""]
+    assert compiled_rows == python_rows
+
+
 def test_compiled_walk_reads_dataset_pages_as_the_python_walk_does(shared_datasets, monkeypatch):
     from winnow.train.datasets import iter_dataset
 

@@ -4,7 +4,7 @@ dict of attributes and an event tuple for every element walked (segment.py's doc
 does; tests/test_segment.py checks that both walks give the same rows)."""
 
 cimport cython
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport strcmp, strlen
 
 cimport lxml.includes.etreepublic as cetree
@@ -93,6 +93,68 @@ cdef str _attribute_value(tree.xmlAttr* attribute):
     return "".join(pieces)
 
 
+DEF TOKEN_BUFFER = 512
+cdef const char* _EMPTY = b""
+
+
+cdef const char* _plain_value(tree.xmlAttr* attribute):
+    """An attribute's value where it is one run of text ("" without one; NULL where it is several, which
+    _attribute_value joins)."""
+    cdef tree.xmlNode* child = attribute.children
+    if child is NULL or (child.next is NULL and child.content is NULL):
+        return _EMPTY
+    if child.next is not NULL:
+        return NULL
+    return <const char*>child.content
+
+
+cdef int _add_tokens(const char* text, char* out, int at) noexcept:
+    """Append the runs of two or more ASCII letters of `text`, lower-cased, each after a space, to `out`
+    from `at`; the new length, or -1 for a byte beyond ASCII or an `out` too short."""
+    cdef int start = -1, k = 0, j
+    cdef char c
+    while True:
+        c = text[k]
+        if <unsigned char>c >= 0x80:
+            return -1
+        if b'A' <= c <= b'Z' or b'a' <= c <= b'z':
+            if start < 0:
+                start = k
+        else:
+            if start >= 0 and k - start >= 2:
+                if at + 1 + k - start >= TOKEN_BUFFER:
+                    return -1
+                out[at] = b' '
+                for j in range(start, k):
+                    out[at + 1 + j - start] = text[j] | 0x20  # lower-case
+                at += 1 + k - start
+            start = -1
+            if c == 0:
+                return at
+        k += 1
+
+
+cdef str _tokens(tree.xmlAttr* classes, tree.xmlAttr* ids):
+    """segment._tokens_of(class + " " + id): read from the values themselves where they are ASCII (the same
+    runs of [a-z] that lower-casing and the regex find); through Python where they are not."""
+    cdef char out[TOKEN_BUFFER]
+    cdef const char* class_text = _EMPTY
+    cdef const char* id_text = _EMPTY
+    if classes is not NULL:
+        class_text = _plain_value(classes)
+    if ids is not NULL:
+        id_text = _plain_value(ids)
+    cdef int length = 0
+    if class_text is not NULL and id_text is not NULL:
+        length = _add_tokens(class_text, out, 0)
+        if length >= 0:
+            length = _add_tokens(id_text, out, length)
+        if length >= 0:
+            return PyUnicode_DecodeASCII(out + 1, length - 1, NULL) if length else ""
+    return _tokens_of((_attribute_value(classes) if classes is not NULL else "") + " " +
+                      (_attribute_value(ids) if ids is not NULL else ""))
+
+
 cdef str _tag_of(tree.xmlNode* node, dict tags):
     """The lowered tag name; libxml2 keeps one copy of each name per document, so they are cached by address."""
     if node.type != tree.XML_ELEMENT_NODE:
@@ -141,12 +203,14 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
     cdef tree.xmlNode* node = root._c_node
     cdef tree.xmlNode* child
     cdef tree.xmlAttr* attribute
+    cdef tree.xmlAttr* class_attribute
+    cdef tree.xmlAttr* id_attribute
     cdef const char* name
     cdef int started = 0, in_link = 0
     cdef bint descend, has_attributes, hidden_attribute, hidden, is_image, is_block
     cdef _Open parent, opened
     cdef str tag
-    cdef object text, classes, ids, label, style, aria, src, alt
+    cdef object text, label, style, aria, src, alt
     stack = state.stack
     cdef dict tags = {}
     while node is not NULL:
@@ -156,7 +220,8 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
             break
         tag = _tag_of(node, tags)
         parent = stack[-1] if stack else None
-        classes = ids = label = style = aria = src = alt = None
+        label = style = aria = src = alt = None
+        class_attribute = id_attribute = NULL
         has_attributes = hidden_attribute = False
         if node.type == tree.XML_ELEMENT_NODE:
             attribute = node.properties
@@ -165,9 +230,9 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
                 if attribute.ns is NULL or attribute.ns.href is NULL:
                     name = <const char*>attribute.name
                     if strcmp(name, "class") == 0:
-                        classes = _attribute_value(attribute) if classes is None else classes
+                        class_attribute = attribute if class_attribute is NULL else class_attribute
                     elif strcmp(name, "id") == 0:
-                        ids = _attribute_value(attribute) if ids is None else ids
+                        id_attribute = attribute if id_attribute is NULL else id_attribute
                     elif strcmp(name, c_label_name) == 0:
                         label = _attribute_value(attribute) if label is None else label
                     elif strcmp(name, "hidden") == 0:
@@ -182,7 +247,7 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
                         alt = _attribute_value(attribute) if alt is None else alt
                 attribute = attribute.next
         if hidden_attribute:  # segment._hidden
-            hidden = not _REACT_STREAMED.fullmatch(ids or "")
+            hidden = not _REACT_STREAMED.fullmatch(_attribute_value(id_attribute) if id_attribute is not NULL else "")
         else:
             hidden = aria == "true" or bool(style and _HIDDEN_STYLE.search(style))
         descend = True
@@ -194,7 +259,7 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
             is_block = tag in BLOCK_TAGS or is_image
             if is_block:
                 state.flush()
-            tokens = _tokens_of((classes or "") + " " + (ids or "")) if classes is not None or ids is not None else ""
+            tokens = _tokens(class_attribute, id_attribute) if class_attribute is not NULL or id_attribute is not NULL else ""
             stack.append(_open(tag, parent, tokens, label or "", is_block, False))
             if is_image:
                 source = (src or "").strip()
