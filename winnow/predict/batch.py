@@ -364,15 +364,16 @@ def format_blocks(segmented: list[Segmented], labeled: pd.DataFrame, labels: lis
     return ["".join(lines[end - count:end]) for end, count in zip(ends, counts)]
 
 
-# repr(round(p, 4)) of every probability, by its 10,000ths: looked up, not formatted per block and label.
-_ROUNDED = [repr(k / 10000) for k in range(10001)]
+# repr(round(p, 4)) of every probability, by its 10,000ths: looked up, not formatted per block and label
+# (an object array: a numpy take, not a Python int per value).
+_ROUNDED = np.array([repr(k / 10000) for k in range(10001)], dtype=object)
 
 
 def _rounded_texts(values: np.ndarray) -> list[str]:
     """repr of each value rounded to 4 places, as numpy rounds it (rint(v * 10000) / 10000)."""
     if not ((values >= 0) & (values <= 1)).all():  # not probabilities: formatted one by one
         return [repr(value) for value in values.round(4).tolist()]
-    return [_ROUNDED[step] for step in np.rint(values * 10000).astype(np.int64).tolist()]
+    return _ROUNDED[np.rint(values * 10000).astype(np.intp)].tolist()
 
 
 def format_extraction(record: dict, output_format: str) -> str:
