@@ -178,9 +178,10 @@ class ChunkResult:
 def process_chunk(model: WinnowModel, formatter: Formatter, options: BatchOptions, chunk: list[Page]) -> ChunkResult:
     """Segment, label and format a chunk of pages; failed pages are in the result's summary."""
     summary = BatchSummary()
-    segmented = _segment_chunk(chunk, summary, options)
-    segmented, labeled = _classify_safely(model, segmented, summary) if segmented else ([], None)
-    texts = formatter(segmented, labeled) if segmented else []
+    segmented, texts = _segment_chunk(chunk, summary, options), []
+    if segmented:
+        segmented, labeled = _classify_safely(model, segmented, summary)
+        texts = formatter(segmented, labeled) if segmented else []
     return ChunkResult([(page.id, text, len(rows)) for (page, rows, _), text in zip(segmented, texts)], summary)
 
 
