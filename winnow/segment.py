@@ -103,12 +103,17 @@ def segment_text(text: str) -> list[tuple]:
     return rows
 
 
+_XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")
+
+
 def parse_html(markup: str) -> etree._Element | None:
     """Parse markup leniently; None when there is nothing to parse."""
-    if not markup.strip():
+    if not markup or markup.isspace():  # not strip(): that copies the page
         return None
     # lxml refuses str input that carries an XML encoding declaration.
-    markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
+    declaration = _XML_DECLARATION.match(markup)
+    if declaration:
+        markup = markup[declaration.end():]
     try:
         root = etree.fromstring(markup, parser=_HTML_PARSER)
         if any("Excessive depth" in entry.message for entry in _HTML_PARSER.error_log):
