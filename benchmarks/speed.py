@@ -13,6 +13,8 @@
 2. Workers: `winnow predict DIR --jobs N` end to end (reading files, writing JSON Lines) for N = 1 and
    N = all cores, in subprocesses, over `--worker-pages` files (the pages repeated as hard links): on a
    few hundred pages the workers' start-up (each imports winnow and receives the model) hides their gain.
+   Each is also run over the pages once; the extra pages over the extra time give the rate past the
+   start-up, what a long batch runs at.
 3. Memory: peak RSS of `winnow predict` over `--memory-pages` page files (the pages repeated as hard
    links) against a tenth as many: flat memory means streaming works.
 4. Training: the model card's fitting times; with `--train`, `winnow train --preset default` is run
@@ -131,6 +133,14 @@ def stages(model, pages: list) -> dict[str, float]:
     return spent
 
 
+def past_start_up(pages: int, seconds: float, fewer_pages: int, fewer_seconds: float) -> float | None:
+    """Pages/s of a batch once it runs: the pages it took beyond a shorter batch, over the extra time
+    (None where the two do not differ)."""
+    if pages <= fewer_pages or seconds <= fewer_seconds:
+        return None
+    return (pages - fewer_pages) / (seconds - fewer_seconds)
+
+
 def write_pages(pages: list, folder: Path, count: int) -> Path:
     """`count` page files in `folder`: the pages written once, then repeated as hard links."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -207,13 +217,18 @@ def main(argv: list[str] | None = None) -> int:
         folder = write_pages(pages, Path(scratch) / "pages", count)
         print(f"\nend to end, `winnow predict DIR -o FILE --jobs N` over {count:,} pages (reading files, writing "
               f"JSON Lines):")
-        rates = {}
+        # The same command over the pages once more shows what the workers' start-up costs a batch.
+        few = write_pages(pages, Path(scratch) / "few", len(pages))
+        rates, steady = {}, {}
         for jobs in sorted({1, os.cpu_count() or 1}):
-            wall = wall_seconds([*WINNOW, "predict", str(folder), "-q", "-o", str(Path(scratch) / "out.jsonl"),
-                                    "--jobs", str(jobs), *model_args])
-            rates[jobs] = count / wall
-            print(f"  --jobs {jobs}: {rates[jobs]:.1f} pages/s ({wall:.1f} s with start-up), "
-                  f"{rates[jobs] / rates[1]:.2f}x --jobs 1")
+            walls = [wall_seconds([*WINNOW, "predict", str(pages_in), "-q", "-o", str(Path(scratch) / "out.jsonl"),
+                                   "--jobs", str(jobs), *model_args]) for pages_in in (folder, few)]
+            rates[jobs] = count / walls[0]
+            steady[jobs] = past_start_up(count, walls[0], len(pages), walls[1])
+            beyond = (f"; {steady[jobs]:.1f} pages/s past the start-up, {steady[jobs] / steady[1]:.2f}x"
+                      if steady[jobs] and steady[1] else "")
+            print(f"  --jobs {jobs}: {rates[jobs]:.1f} pages/s ({walls[0]:.1f} s with start-up), "
+                  f"{rates[jobs] / rates[1]:.2f}x --jobs 1{beyond}")
 
         if args.memory_pages:
             print("\npeak memory of `winnow predict DIR -o FILE --jobs 1`:")
