@@ -239,6 +239,24 @@ def test_noscript_stays_unread_on_a_page_with_text_of_its_own():
     assert segment(Page("p", markup, "html"))["text"].tolist() == [" ".join(["An ordinary paragraph of the article."] * 20)]
 
 
+ARTICLE = "".join(f"<p>Paragraph {n} of the article, long enough to read as prose on its own.</p>" for n in range(12))
+
+
+@pytest.mark.parametrize("anchored", [False, True])
+def test_a_page_its_scripts_reveal_is_read_through_visibility_hidden(anchored):
+    """A page that hides itself with visibility:hidden until its scripts have run (wcxb-dev/4020, a Next.js
+    page) shows its text; display:none still hides, and a page that shows text of its own keeps the rule."""
+    markup = (f"<html><body><div style='visibility:hidden;min-height:100vh'><h1>Title</h1>{ARTICLE}"
+              f"<div style='display:none'><p>Undisplayed menu</p></div></div></body></html>")
+    anchors = [] if anchored else None
+    rows = segment_module.walk_page(segment_module.parse_html(markup), anchors=anchors)
+    assert [row[0] for row in rows][:2] == ["Title", "Paragraph 0 of the article, long enough to read as prose on its own."]
+    assert len(rows) == 13 and "Undisplayed menu" not in {row[0] for row in rows}
+    assert anchors is None or [element.tag for element, _ in anchors] == ["h1"] + ["p"] * 12
+    shown = f"<html><body>{ARTICLE}<div style='visibility:hidden'><p>A hidden teaser</p></div></body></html>"
+    assert "A hidden teaser" not in segment(Page("p", shown, "html"))["text"].tolist()
+
+
 # What the compiled walk (winnow/_walk.pyx) must read as the Python walk does: every way an element hides,
 # images, links and line breaks with tails, labels on inline elements, namespaced attributes, comments,
 # CDATA and a page whose root has text after it.

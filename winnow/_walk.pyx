@@ -11,7 +11,7 @@ cimport lxml.includes.etreepublic as cetree
 from lxml.includes cimport tree
 
 # segment.py imports this module after defining these.
-from winnow.segment import BLOCK_TAGS, LABEL_ATTRIBUTE, _HIDDEN_STYLE, _REACT_STREAMED, _tokens_of
+from winnow.segment import BLOCK_TAGS, LABEL_ATTRIBUTE, _REACT_STREAMED, _tokens_of
 
 cetree.import_lxml__etree()
 
@@ -193,7 +193,7 @@ cdef class _Walk:
         self.link_chars, self.label = 0, None
 
 
-def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int max_elements):
+def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int max_elements, object hidden_style):
     """The block rows of segment._walk (without anchors)."""
     cdef _Walk state = _Walk()
     state.rows, state.parts, state.stack = [], [], []
@@ -249,7 +249,7 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
         if hidden_attribute:  # segment._hidden
             hidden = not _REACT_STREAMED.fullmatch(_attribute_value(id_attribute) if id_attribute is not NULL else "")
         else:
-            hidden = aria == "true" or bool(style and _HIDDEN_STYLE.search(style))
+            hidden = aria == "true" or bool(style and hidden_style.search(style))
         descend = True
         if tag in skip or not tag or (has_attributes and hidden):
             stack.append(_open(tag, parent, "", "", False, True))

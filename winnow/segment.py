@@ -44,6 +44,9 @@ _HEAD_TAGS = frozenset("title meta link style script base noscript template".spl
 SKIP_TAGS = frozenset("script style noscript template svg math iframe head object embed canvas map".split())
 _CLASS_TOKEN = re.compile(r"[a-z]{2,}")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# A page may hide itself with visibility:hidden until its scripts have run (an anti-flicker wrapper): where
+# a page shows next to nothing, only display:none hides (walk_page).
+_UNDISPLAYED_STYLE = re.compile(r"display\s*:\s*none", re.I)
 # React streams a page's late parts as <div hidden id="S:0"> and a script moves them into place: shown.
 _REACT_STREAMED = re.compile(r"S:\d+")
 # A page that shows next to nothing without its scripts (a Discourse forum, an app shell) gives
@@ -179,13 +182,13 @@ def _tokens_of(attrs: str) -> str:
     return " ".join(_CLASS_TOKEN.findall(attrs.lower()))
 
 
-def _hidden(attributes: dict) -> bool:
+def _hidden(attributes: dict, hidden_style: re.Pattern = _HIDDEN_STYLE) -> bool:
     if "hidden" in attributes:
         return not _REACT_STREAMED.fullmatch(attributes.get("id") or "")
     if attributes.get("aria-hidden") == "true":
         return True
     style = attributes.get("style")
-    return bool(style and _HIDDEN_STYLE.search(style))
+    return bool(style and hidden_style.search(style))
 
 
 class _Open:
@@ -214,22 +217,36 @@ def _image_text(element: etree._Element) -> str:
 
 def walk_page(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
               anchors: list | None = None) -> list[tuple]:
-    """The block rows of a parsed page (see _walk); a page with almost no text outside <noscript> is read
-    with it."""
+    """The block rows of a parsed page (see _walk). A page that shows almost no text is read with its
+    <noscript> text where that holds more, and then through what visibility:hidden hides where that shows
+    a page's worth and twice as much: a wrapper its scripts reveal once loaded."""
     walk = _walk if anchors is not None or _compiled_walk is None else _walk_compiled
     rows = walk(root, images, max_blocks, anchors)
-    shown = sum(len(row[0]) for row in rows)
-    if shown < NOSCRIPT_FALLBACK_CHARS and _noscript_chars(root) > shown:
+    skip = SKIP_TAGS
+    if _shown(rows) < NOSCRIPT_FALLBACK_CHARS and _noscript_chars(root) > _shown(rows):
         if anchors is not None:
             anchors.clear()
-        rows = walk(root, images, max_blocks, anchors, skip=SKIP_TAGS - {"noscript"})
+        skip = SKIP_TAGS - {"noscript"}
+        rows = walk(root, images, max_blocks, anchors, skip=skip)
+    if _shown(rows) < NOSCRIPT_FALLBACK_CHARS:
+        revealed_anchors = None if anchors is None else []
+        revealed = walk(root, images, max_blocks, revealed_anchors, skip=skip, hidden_style=_UNDISPLAYED_STYLE)
+        if _shown(revealed) >= max(NOSCRIPT_FALLBACK_CHARS, 2 * _shown(rows)):
+            rows = revealed
+            if anchors is not None:
+                anchors[:] = revealed_anchors
     return rows
 
 
+def _shown(rows: list[tuple]) -> int:
+    return sum(len(row[0]) for row in rows)
+
+
 def _walk_compiled(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
-                   anchors: None = None, skip: frozenset = SKIP_TAGS) -> list[tuple]:
+                   anchors: None = None, skip: frozenset = SKIP_TAGS, hidden_style: re.Pattern = _HIDDEN_STYLE
+                   ) -> list[tuple]:
     """_walk's rows from the compiled walk (which gives no anchors)."""
-    return _compiled_walk(root, images, max_blocks, skip, MAX_ELEMENTS)
+    return _compiled_walk(root, images, max_blocks, skip, MAX_ELEMENTS, hidden_style)
 
 
 def _noscript_chars(root: etree._Element) -> int:
@@ -237,7 +254,8 @@ def _noscript_chars(root: etree._Element) -> int:
 
 
 def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOCKS,
-          anchors: list | None = None, skip: frozenset = SKIP_TAGS) -> list[tuple]:
+          anchors: list | None = None, skip: frozenset = SKIP_TAGS, hidden_style: re.Pattern = _HIDDEN_STYLE
+          ) -> list[tuple]:
     """Iterative walk (deep pages must not hit the recursion limit) that flushes a block at block tags.
 
     A block's label (`data-label` of the nearest labeled element) is taken where its first visible
@@ -285,7 +303,7 @@ def _walk(root: etree._Element, images: bool = False, max_blocks: int = MAX_BLOC
                 break
             attributes = dict(element.items())
             parent = stack[-1] if stack else None
-            if tag in skip or not tag or (attributes and _hidden(attributes)):
+            if tag in skip or not tag or (attributes and _hidden(attributes, hidden_style)):
                 walker.skip_subtree()
                 stack.append(_Open(tag, parent, skipped=True))
                 continue
