@@ -222,16 +222,20 @@ def walk_page(root: etree._Element, images: bool = False, max_blocks: int = MAX_
     a page's worth and twice as much: a wrapper its scripts reveal once loaded."""
     walk = _walk if anchors is not None or _compiled_walk is None else _walk_compiled
     rows = walk(root, images, max_blocks, anchors)
+    shown = _shown(rows)
+    if shown >= NOSCRIPT_FALLBACK_CHARS:  # nearly every page: one walk
+        return rows
     skip = SKIP_TAGS
-    if _shown(rows) < NOSCRIPT_FALLBACK_CHARS and _noscript_chars(root) > _shown(rows):
+    if _noscript_chars(root) > shown:
         if anchors is not None:
             anchors.clear()
         skip = SKIP_TAGS - {"noscript"}
         rows = walk(root, images, max_blocks, anchors, skip=skip)
-    if _shown(rows) < NOSCRIPT_FALLBACK_CHARS:
+        shown = _shown(rows)
+    if shown < NOSCRIPT_FALLBACK_CHARS:
         revealed_anchors = None if anchors is None else []
         revealed = walk(root, images, max_blocks, revealed_anchors, skip=skip, hidden_style=_UNDISPLAYED_STYLE)
-        if _shown(revealed) >= max(NOSCRIPT_FALLBACK_CHARS, 2 * _shown(rows)):
+        if _shown(revealed) >= max(NOSCRIPT_FALLBACK_CHARS, 2 * shown):
             rows = revealed
             if anchors is not None:
                 anchors[:] = revealed_anchors
