@@ -166,7 +166,7 @@ def test_failure_message_keeps_brackets_in_file_names(tiny_model_path, tmp_path)
     folder = tmp_path / "[draft]"
     folder.mkdir()
     bad = folder / "broken.html"
-    bad.write_bytes(b"\x00\x01\x02binary")
+    bad.write_bytes(b"\x00\x01\x02binary" * 4)
     result = _run("predict", bad, "--model", tiny_model_path, "-q")
     assert result.exit_code == 1
     assert str(bad) in result.stderr

@@ -207,6 +207,26 @@ def test_read_page_utf16_is_not_taken_for_binary(tmp_path):
     assert page.kind == "html"
 
 
+@pytest.mark.parametrize("nuls", [1, 3, 10])
+def test_a_page_with_stray_nul_bytes_is_read_not_refused(nuls):
+    # Crawled pages now and then hold a NUL (a browser shows U+FFFD): the page is text, not a file of another kind.
+    article = "<html><body><p>An article paragraph" + "\x00" * nuls + " with its words.</p></body></html>"
+    page = page_from_bytes(article.encode(), "stray.html")
+    assert page.kind == "html"
+    assert "An article paragraph" in page.text and "with its words." in page.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-32-be"])
+def test_a_wide_encoding_with_its_byte_order_mark_is_not_binary(encoding):
+    data = ("\ufeff" if encoding == "utf-32-be" else "") + "<html><body><p>wide text</p></body></html>"
+    assert "wide text" in page_from_bytes(data.encode(encoding), "wide.html").text
+
+
+def test_a_nul_among_many_control_bytes_is_binary():
+    with pytest.raises(PageError, match="data.bin: binary data"):
+        page_from_bytes(b"<p>" + b"\x01" * 10 + b"\x00</p>", "data.bin")
+
+
 def test_page_from_bytes_unknown_format():
     with pytest.raises(PageError, match="unknown input format"):
         page_from_bytes(b"<p>x</p>", "p1", "pdf")

@@ -109,7 +109,8 @@ def _bad_pages(tmp_path):
         cases[name] = (path, expect)
 
     write("empty.html", b"", None)
-    noise = bytes(random.Random(0).randrange(1, 256) for _ in range(3000))
+    draw = random.Random(0)
+    noise = bytes(draw.randrange(1, 256) for _ in range(3000))
     write("garbage.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + noise, "binary data")
     full = gzip.compress(GOOD.encode())
     write("truncated.html.gz", full[: len(full) // 2], "cannot read")

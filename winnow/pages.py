@@ -145,12 +145,29 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
     return data
 
 
+# Control bytes (not tab, line feed, form feed, carriage return) that a text page holds at most a few of in
+# its first BINARY_SAMPLE bytes. A page of any text encoding but UTF-16/32 has none, except a stray NUL
+# that a browser shows as U+FFFD; an image, a PDF stream or compressed data has one in ten of its bytes.
+BINARY_SAMPLE = 1000
+MAX_CONTROL_BYTES = 10
+_CONTROL_BYTES = bytes(c for c in range(32) if chr(c) not in "\t\n\f\r")
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether `data` is a file of another kind than a web page: its first bytes hold a NUL and more control
+    bytes than a text page's few stray ones (a UTF-16 or UTF-32 page with its byte order mark is text)."""
+    sample = data[:BINARY_SAMPLE]
+    if b"\x00" not in sample or sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
+        return False
+    return len(sample) - len(sample.translate(None, _CONTROL_BYTES)) > MAX_CONTROL_BYTES
+
+
 def page_from_bytes(data: bytes, page_id: str, input_format: str = "auto", declared: str | None = None) -> Page:
     """Decode bytes into a `Page` (`declared`: a charset from HTTP headers), detecting HTML or text
     unless `input_format` says."""
     if input_format not in INPUT_FORMATS:
         raise PageError(f"{page_id}: unknown input format {input_format!r} (choose from {', '.join(INPUT_FORMATS)})")
-    if b"\x00" in data[:1000] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if looks_binary(data):
         raise PageError(f"{page_id}: binary data, not a web page")
     text = decode(data, declared)
     kind = detect_kind(text) if input_format == "auto" else input_format
