@@ -116,6 +116,17 @@ def test_from_file_on_the_command_line(tmp_path, tiny_model_path):
     assert result.exit_code == 2 and "no pages given" in result.stderr
 
 
+def test_a_batch_that_finds_no_page_says_where_it_looked(tmp_path, tiny_model_path):
+    folder, listing = tmp_path / "crawl", tmp_path / "list.txt"
+    folder.mkdir()
+    (folder / "notes.md").write_text("not a page")
+    listing.write_text("# nothing yet\n")
+    result = runner.invoke(app, ["predict", str(folder), "--model", str(tiny_model_path)])
+    assert result.exit_code == 2 and f"no page files in {folder}" in result.stderr and ".warc.gz" in result.stderr
+    result = runner.invoke(app, ["predict", "--from-file", str(listing), "--model", str(tiny_model_path)])
+    assert result.exit_code == 2 and f"{listing}: lists no pages" in result.stderr
+
+
 def _run(model, paths, **options) -> tuple[str, batch.BatchSummary]:
     import io
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from winnow.pages import ARCHIVE_SUFFIXES, MAX_PAGE_BYTES, Page, PageError, iter_page_paths, page_from_bytes, read_page
+from winnow.pages import ARCHIVE_SUFFIXES, MAX_PAGE_BYTES, PAGE_SUFFIXES, Page, PageError, iter_page_paths, page_from_bytes, read_page
 
 _GLOB_CHARS = re.compile(r"[*?[]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -46,6 +46,11 @@ def expand_inputs(inputs: list[str], from_file: str | None = None) -> list[str]:
 def require_pages(inputs: list[str] | None, from_file: str | None = None) -> list[str]:
     """expand_inputs, refusing a batch with nothing in it."""
     sources = expand_inputs(inputs or [], from_file)
+    if not sources and inputs:  # only a directory expands to nothing
+        raise PageError(f"no page files in {', '.join(inputs)} (searched for names ending in "
+                        f"{' '.join(PAGE_SUFFIXES + ARCHIVE_SUFFIXES)})")
+    if not sources and from_file:
+        raise PageError(f"{from_file}: lists no pages")
     if not sources:
         raise PageError("no pages given: name files, directories, globs or WARC files, or use --from-file")
     return sources
