@@ -98,6 +98,15 @@ def scores_by_kind(kinds: list[str], results: list) -> dict:
     return table
 
 
+def page_scores(ids: list[str], kinds: list[str], results: list) -> list[dict]:
+    """Each page's token F1 by tool (None: no gold tokens), with its type where the set has types: where
+    each tool wins and loses, page by page."""
+    scored = [result for result in results if result.scores]
+    return [{"page": page_id, "type": kind or None,
+             "token_f1": {result.name: result.scores["page_token_f1"][n] for result in scored}}
+            for n, (page_id, kind) in enumerate(zip(ids, kinds or [""] * len(ids), strict=True))]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Tools: each factory returns a function html(str) -> article text, or raises ImportError if not installed.
 
@@ -541,6 +550,7 @@ def build_report(spec: str, pages: list, gold: list[str], results: list[Result],
         "tools": [r.as_dict(baseline_pps) for r in results],
         # Macro token F1 per page type, for sets that have types (wcxb): where each tool wins and loses.
         "token_f1_by_page_type": scores_by_kind(kinds or [], results),
+        "page_scores": page_scores([page.id for page in pages], kinds or [], results),
     }
 
 

@@ -203,11 +203,19 @@ def test_token_f1_by_page_type_averages_each_type_over_its_pages_with_gold(compa
     good.texts, good.scores = ["a b c d", "a b", "", "x y"], compare_peers.score_pages(["a b c d", "a b", "", "x y"], gold)
     bad = compare_peers.Result("bad", "1")
     bad.texts, bad.scores = ["", "", "junk", "q"], compare_peers.score_pages(["", "", "junk", "q"], gold)
-    report = compare_peers.build_report("typed", [None] * 4, gold, [good, bad], None, [], kinds)
+    pages = [Page(f"p{n}", "", "html") for n in range(4)]
+    report = compare_peers.build_report("typed", pages, gold, [good, bad], None, [], kinds)
     by_kind = report["token_f1_by_page_type"]
     # article: pages 1 (F1 1) and 2 (P 1, R 0.5, F1 2/3); page 3 has no gold and is left out.
     assert by_kind["article"] == {"pages": 3, "good": pytest.approx((1 + 2 / 3) / 2), "bad": 0.0}
     assert by_kind["forum"] == {"pages": 1, "good": 1.0, "bad": 0.0}
     markdown = compare_peers.markdown_table(report)
     assert "| page type | pages | good | bad |" in markdown and "| article | 3 | 0.833 | 0.000 |" in markdown
-    assert compare_peers.build_report("untyped", [None] * 4, gold, [good], None, [])["token_f1_by_page_type"] == {}
+    untyped = compare_peers.build_report("untyped", pages, gold, [good], None, [])
+    assert untyped["token_f1_by_page_type"] == {}
+    # Page by page: the same F1s, None where the gold has no token; no type where the set has none.
+    assert report["page_scores"][1] == {"page": "p1", "type": "article", "token_f1": {"good": pytest.approx(2 / 3),
+                                                                                       "bad": 0.0}}
+    assert report["page_scores"][2]["token_f1"] == {"good": None, "bad": None}
+    assert [row["page"] for row in report["page_scores"]] == ["p0", "p1", "p2", "p3"]
+    assert untyped["page_scores"][3] == {"page": "p3", "type": None, "token_f1": {"good": 1.0}}
