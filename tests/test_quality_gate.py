@@ -12,12 +12,12 @@ import pytest
 import winnow
 from winnow.model import default_model_path
 
-# Measured on the shipped model (stop 29): HTML content 0.947, comment 0.913; text content 0.911, comment 0.888.
+# Measured on the shipped model (stop 30): HTML content 0.951, comment 0.925; text content 0.915, comment 0.893.
 # Equivalent fits of the recipe (other draws of its chrome blocks, stop 23) scored HTML content 0.941-0.946
-# and comment 0.900-0.927 (docs/DESIGN.md): the floors sit under that range, so that a refit never has to
-# be picked by its test score to pass.
+# and comment 0.900-0.927 (docs/DESIGN.md), before stop 30's shrunk leaves gained 0.004 in cross-validation:
+# the floors sit under that range, so that a refit never has to be picked by its test score to pass.
 FLOORS = {
-    "dragnet:test": {"content": 0.935, "comment": 0.89},
+    "dragnet:test": {"content": 0.94, "comment": 0.89},
     "dragnet:test@text": {"content": 0.905, "comment": 0.87},
 }
 

@@ -49,12 +49,17 @@ class ModelError(RuntimeError):
 # it beat 100 iterations at 0.2 with 31 leaves, at 2.3 times the fitting time (docs/DESIGN.md). LightGBM
 # scales its multiclass hessians by classes / (classes - 1): its rate 0.15 takes scikit-learn's steps of 0.1.
 MAX_ITER, LEARNING_RATE, MAX_LEAF_NODES = 200, 0.15, 63
+# A leaf's value shrinks toward its parent's by how few blocks back it (path smoothing) and toward 0 (the L2
+# penalty): on the five held-out fifths of dragnet:train (the default recipe) content rose on every fifth,
+# from 0.9543 to 0.9579 in the mean, comment level; wcxb-dev's three folds by site fell by 0.002
+# (docs/DESIGN.md). Either one alone gained half as much.
+REG_LAMBDA, PATH_SMOOTH = 5.0, 10.0
 
 
 # Prediction stops adding trees for a block once its most probable label leads the next by 4 in raw score,
 # checked every 10 iterations (LightGBM's pred_early_stop): the classifier runs 2.3 times as fast. Against
-# all the trees, it changed the labels of 21 of 183,593 dragnet blocks, 4 of 373,428 wcxb blocks and 84 of
-# 200,371 text lines of the default model's training sets (docs/DESIGN.md).
+# all the trees, it changed the labels of 21 of 183,593 dragnet blocks, 3 of 373,707 wcxb blocks and 34 of
+# 200,371 text lines of the default model's training sets (stop 30's model; docs/DESIGN.md).
 EARLY_STOP = {"pred_early_stop": True, "pred_early_stop_margin": 4.0, "pred_early_stop_freq": 10}
 
 
@@ -64,7 +69,8 @@ def make_pipeline(max_iter: int = MAX_ITER, learning_rate: float = LEARNING_RATE
     # n_jobs=None: LightGBM asks for a thread per physical core on every call; OMP_NUM_THREADS and
     # threadpool_limits (batch workers, benchmarks) cap it (lightgbm_threads.py).
     classifier = lightgbm.LGBMClassifier(n_estimators=max_iter, learning_rate=learning_rate,
-                                         num_leaves=max_leaf_nodes, reg_lambda=1.0, min_child_samples=20,
+                                         num_leaves=max_leaf_nodes, reg_lambda=REG_LAMBDA, path_smooth=PATH_SMOOTH,
+                                         min_child_samples=20,
                                          n_jobs=None, random_state=random_state, verbose=-1)
     return Pipeline([("features", BlockFeatures(max_class_tokens=max_class_tokens, context=context, threads=threads,
                                                 dom=dom)),
