@@ -14,7 +14,7 @@ import pytest
 
 import winnow
 from winnow.model import (CONTENT_REACH, CONTENT_SURE, CONTENT_SURE_SHARE, MODEL_FORMAT, SCANT_CONTENT_SHARE, SCANT_CONTENT_WORDS, THREAD_FLOOR,
-                          REPEAT_WORDS, THREAD_GAP, ModelError,
+                          PATH_SMOOTH, REG_LAMBDA, REPEAT_WORDS, THREAD_GAP, ModelError,
                           WinnowModel, decode, load_model)
 from winnow.pages import Page
 from winnow.predict.extract import assemble
@@ -45,6 +45,9 @@ def test_card(tiny_model):
     assert card["features"]["count"] == len(card["features"]["names"])
     assert card["training_data"]["datasets"][0]["dataset"] == "native"
     assert card["training_data"]["datasets"][0]["pages"] == 12
+    # The boosting's settings as fitted, the shrinking of its leaves among them.
+    assert card["classifier_params"]["n_estimators"] == 20
+    assert (card["classifier_params"]["reg_lambda"], card["classifier_params"]["path_smooth"]) == (REG_LAMBDA, PATH_SMOOTH)
 
 
 def test_load_missing_file(tmp_path):

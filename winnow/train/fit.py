@@ -198,6 +198,7 @@ def fit_pipeline(specs: list[str], test_specs: list[str], datasets_dir: Path | N
     card = {
         "training_data": {"specs": specs, "datasets": dataset_summary(blocks, pages)},
         "classifier": type(pipeline.named_steps["classifier"]).__name__,
+        "classifier_params": pipeline.named_steps["classifier"].get_params(),
         "features": {"count": len(features), "names": [str(f) for f in features]},
         "training_seconds": round(time.perf_counter() - started, 1),
     }
