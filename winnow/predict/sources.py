@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from winnow.pages import ARCHIVE_SUFFIXES, MAX_PAGE_BYTES, PAGE_SUFFIXES, Page, PageError, iter_page_paths, page_from_bytes, read_page
+from winnow.pages import (ARCHIVE_SUFFIXES, MAX_PAGE_BYTES, PAGE_SUFFIXES, Page, PageError, iter_page_paths,
+                          page_from_bytes, read_page)
 
 _GLOB_CHARS = re.compile(r"[*?[]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
