@@ -344,3 +344,11 @@ def test_max_blocks_option(tmp_path, tiny_model_path):
     result = runner.invoke(app, ["predict", str(page), "--model", str(tiny_model_path), "--max-blocks", "7"])
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == [f"paragraph {i}" for i in range(7)]
+    # What was dropped is said, not silent; a page under the limit is not named.
+    short = tmp_path / "short.html"
+    short.write_text("<html><body><p>one paragraph</p><p>and another</p></body></html>")
+    result = runner.invoke(app, ["predict", str(page), str(short), "--model", str(tiny_model_path), "--max-blocks", "7",
+                                 "-q"])
+    assert result.exit_code == 0
+    assert f"cut: {page}: kept its first 7 blocks (--max-blocks)" in result.stderr
+    assert str(short) not in result.stderr

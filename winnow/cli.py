@@ -59,7 +59,8 @@ ErrorsOption = Annotated[Optional[str], typer.Option(
 MaxBytesOption = Annotated[int, typer.Option(
     "--max-page-bytes", help="Refuse pages larger than this many bytes (after gunzip); bounds memory per page.")]
 MaxBlocksOption = Annotated[int, typer.Option(
-    "--max-blocks", help="Keep at most this many blocks of a page; the rest of a huge page is dropped.")]
+    "--max-blocks", help="Keep at most this many blocks of a page; the rest of a huge page is dropped, and the "
+                         "page is named in the summary.")]
 PageSecondsOption = Annotated[float, typer.Option(
     "--page-timeout", help="Give up on a page whose segmentation takes longer than this many seconds (0: no limit).")]
 DatasetsOption = Annotated[Optional[Path], typer.Option(
@@ -142,6 +143,8 @@ def _finish(summary: BatchSummary, quiet: bool, errors: str | None) -> None:
         skipped = f", {summary.skipped:,} already done" if summary.skipped else ""
         err.print(f"{_count(summary.pages, 'page')}, {_count(summary.blocks, 'block')}, {len(summary.failures)} failed{skipped}, "
                   f"{summary.seconds:.1f} s ({rate:.1f} pages/s)", highlight=False)
+    for page, what in summary.cut:
+        err.print(f"[yellow]cut:[/] {escape(page)}: {escape(what)}", highlight=False)
     for page, reason in summary.failures:
         err.print(f"[red]failed:[/] {escape(page)}: {escape(reason)}", highlight=False)
     if summary.failures:

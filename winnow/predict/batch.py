@@ -65,6 +65,7 @@ class BatchSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     skipped: int = 0  # pages already in the output of an interrupted run (--resume)
+    cut: list[tuple[str, str]] = field(default_factory=list)  # pages that reached max_blocks, and what was kept
 
 
 # A page segmented: (page, its block rows, its <title>) (segment_rows).
@@ -127,6 +128,9 @@ def _segment_chunk(chunk: list[Page], summary: BatchSummary, options: BatchOptio
         try:
             with time_limit(options.page_seconds, page.id):
                 segmented.append((page, *segment_rows(page, max_blocks=options.max_blocks)))
+            if len(segmented[-1][1]) >= options.max_blocks:
+                summary.cut.append((page.id, f"kept its first {options.max_blocks:,} blocks (--max-blocks); "
+                                             f"the rest of the page is not in the output"))
         except Exception as error:  # noqa: BLE001 - one bad page must not end the batch
             reason = str(error).removeprefix(f"{page.id}: ") if isinstance(error, PageError) else f"{type(error).__name__}: {error}"
             summary.failures.append((page.id, reason))
@@ -210,6 +214,7 @@ def run(model: WinnowModel, sources: list[str], formatter: Formatter, out: IO[st
             summary.pages += len(result.written)
             summary.blocks += sum(blocks for _, _, blocks in result.written)
             summary.failures.extend(result.summary.failures)
+            summary.cut.extend(result.summary.cut)
             advance(len(result.written) + len(result.summary.failures))
     summary.seconds = time.perf_counter() - start
     return summary

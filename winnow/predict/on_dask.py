@@ -88,4 +88,5 @@ def run_on_dask(scheduler, model: WinnowModel, sources: list[str], output_dir: s
         total.pages += summary.pages
         total.blocks += summary.blocks
         total.failures.extend(summary.failures)
+        total.cut.extend(summary.cut)
     return total
