@@ -127,8 +127,9 @@ def _segment_chunk(chunk: list[Page], summary: BatchSummary, options: BatchOptio
     for page in chunk:
         try:
             with time_limit(options.page_seconds, page.id):
-                segmented.append((page, *segment_rows(page, max_blocks=options.max_blocks)))
-            if len(segmented[-1][1]) >= options.max_blocks:
+                rows, title = segment_rows(page, max_blocks=options.max_blocks)
+            segmented.append((page, rows, title))
+            if len(rows) >= options.max_blocks:
                 summary.cut.append((page.id, f"kept its first {options.max_blocks:,} blocks (--max-blocks); "
                                              f"the rest of the page is not in the output"))
         except Exception as error:  # noqa: BLE001 - one bad page must not end the batch
