@@ -56,7 +56,8 @@ def tools(model) -> dict[str, Callable[[list], object]]:
 
     import lxml.html
 
-    from winnow.predict.batch import CHUNK_PAGES, BatchOptions, formatter_for, process_chunk
+    from winnow.predict.batch import CHUNK_PAGES, BatchOptions, process_chunk
+    from winnow.predict.formats import formatter_for
 
     declaration = re.compile(r"^\s*<\?xml[^>]*>")
     formatter = formatter_for(model, "predict")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import make_article_page
 from winnow.cli import app
 from winnow.model import load_model
-from winnow.predict import batch
+from winnow.predict import batch, formats
 from winnow.predict.batch import BatchOptions, extract_to, predict_to
 from winnow.predict.output import resumable_output, scratch_path
 from winnow.predict.sources import Failure, expand_inputs, iter_pages
@@ -282,13 +282,20 @@ def test_dask_on_the_command_line(tmp_path, tiny_model_path, dask_client):
     assert result.exit_code == 2 and "output folder" in result.output
 
 
-def test_predict_lines_are_what_json_dumps_writes():
-    """format_blocks writes its JSON by hand (for speed): each line must be json.dumps of the record."""
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_predict_lines_are_what_json_dumps_writes(compiled, monkeypatch):
+    """format_blocks writes its JSON by hand (for speed), in C or in Python: each line must be json.dumps of
+    the record."""
     import pandas as pd
+
+    if compiled and formats._compiled is None:
+        pytest.skip("winnow._jsonlines is not built")
+    if not compiled:
+        monkeypatch.setattr(formats, "_compiled", None)
 
     from winnow.pages import Page
 
-    texts = ['He said "hi"\\there', "tab\tand\nnewline \x00\x1f", "Ünïcödé — 中文 😀 \u2028", ""]
+    texts = ['He said "hi"\\there', "tab\tand\nnewline \x00\x1f\b\f\r\x7f", "Ünïcödé — 中文 😀 \u2028", ""]
     blocks = pd.DataFrame({"page": "p", "index": range(4), "text": texts,
                            "predicted": ["content", "comment", "chrome", "chrome"], "proba_chrome": [0.1, 1 / 3, 1.0, 0.0], "proba_comment": [0.2, 1e-7, 0.0, 0.5],
                            "proba_content": [0.7, 0.66666, 0.0, 0.5]})
@@ -300,7 +307,7 @@ def test_predict_lines_are_what_json_dumps_writes():
                 for n, text, label, a, b, c in zip(range(4), texts, blocks["predicted"], blocks["proba_chrome"],
                                                    blocks["proba_comment"], blocks["proba_content"])]
     second = Page("second.html", "", "html")  # each page's lines, with its own id
-    first_text, second_text = batch.format_blocks([(page, [()] * 3, ""), (second, [()], "")], blocks, labels)
+    first_text, second_text = formats.format_blocks([(page, [()] * 3, ""), (second, [()], "")], blocks, labels)
     assert first_text.split("\n") == [*expected[:3], ""]
     assert second_text == expected[3].replace(json.dumps(page.id, ensure_ascii=False), '"second.html"') + "\n"
 
@@ -313,6 +320,14 @@ def test_probabilities_are_written_as_numpy_rounds_them():
     rng = np.random.default_rng(0)
     values = np.concatenate([rng.random(20_000), rng.random(2_000) * 1e-4, 1 - rng.random(2_000) * 1e-4,
                              np.arange(10_001) / 10_000, [0.0, 1.0, 0.00005, 0.99995, 0.12345, 1 / 3]])
-    assert batch._rounded_texts(values) == [repr(v) for v in values.round(4).tolist()]
+    assert formats._rounded_texts(values) == [repr(v) for v in values.round(4).tolist()]
     odd = np.array([0.5, -1e-9, 1.00002, np.nan])
-    assert batch._rounded_texts(odd) == ["0.5", "-0.0", "1.0", "nan"]
+    assert formats._rounded_texts(odd) == ["0.5", "-0.0", "1.0", "nan"]
+    import pandas as pd
+
+    from winnow.pages import Page
+
+    blocks = pd.DataFrame({"index": [0, 1], "text": ["x", "y"], "predicted": ["content"] * 2,
+                           "proba_content": [0.5, -1e-9]})
+    lines = formats.format_blocks([(Page("p", "", "html"), [()] * 2, "")], blocks, ["content"])[0]
+    assert lines.endswith('"proba": {"content": -0.0}}\n')  # written as it is, not looked up

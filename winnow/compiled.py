@@ -9,6 +9,7 @@ MODULES = {
     "winnow._walk": "the walk over a parsed page (segment.py), 2.5 times as fast",
     "winnow._textstats": "the counting of block text, tokens and line shapes (text_features.py, token_evidence.py), 3 times as fast",
     "winnow._trees": "the walk through the classifier's trees (trees.py), 3.5 times as fast as LightGBM",
+    "winnow._jsonlines": "the writing of `winnow predict`'s lines (predict/formats.py), 2.5 times as fast",
 }
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 
 from winnow.model import WinnowModel
 from winnow.pages import Page
-from winnow.predict.batch import BatchOptions, BatchSummary, each_page, run
+from winnow.predict.batch import BatchOptions, BatchSummary, run
+from winnow.predict.formats import each_page
 
 UNSURE = 0.6  # a block whose most likely label has less probability than this is "unsure"
 

@@ -8,7 +8,6 @@ counted and named in the summary.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -18,12 +17,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 import multiprocessing
 from multiprocessing import forkserver, get_context
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
-import numpy as np
 import pandas as pd
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
@@ -32,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from winnow.model import WinnowModel
 from winnow.pages import MAX_PAGE_BYTES, Page, PageError
-from winnow.predict.extract import assemble
+from winnow.predict.formats import _JSON, Formatter, Segmented, formatter_for, split_pages
 from winnow.predict.sources import Failure, is_archive, iter_pages
 from winnow.segment import MAX_BLOCKS, blocks_table, segment_rows
 
@@ -43,8 +40,6 @@ CHUNK_PAGES = 64
 # On 2 cores, two workers against none: 256 pages 1.2x slower, 512 pages 1.4x faster (docs/DESIGN.md).
 CHUNKS_PER_WORKER = 4  # 256 pages
 PAGE_SECONDS = 30.0  # time limit to segment one page
-_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
-_json_string = json.encoder.encode_basestring  # a str as the encoder above writes it (non-ASCII kept)
 
 
 @dataclass(frozen=True)
@@ -68,24 +63,10 @@ class BatchSummary:
     cut: list[tuple[str, str]] = field(default_factory=list)  # pages that reached max_blocks, and what was kept
 
 
-# A page segmented: (page, its block rows, its <title>) (segment_rows).
-Segmented = tuple[Page, list[tuple], str]
-
-
 def label_chunk(model: WinnowModel, segmented: list[Segmented]) -> pd.DataFrame:
     """The blocks of several segmented pages in one table, labeled with one classifier call. Its `page`
     column numbers the pages in order: keys unique within the call, even when the same path is given twice."""
     return model.label_blocks(blocks_table(list(range(len(segmented))), [rows for _, rows, _ in segmented]))
-
-
-def split_pages(segmented: list[Segmented], labeled: pd.DataFrame) -> list[tuple[Page, pd.DataFrame, str]]:
-    """label_chunk's table cut into (page, its labeled blocks, <title>)."""
-    counts = [len(rows) for _, rows, _ in segmented]
-    labeled = labeled.assign(page=pd.Series(np.repeat(np.array([page.id for page, _, _ in segmented], dtype=object),
-                                                      counts), dtype=object))
-    ends = np.cumsum(counts)
-    return [(page, labeled.iloc[end - len(rows):end].reset_index(drop=True), title)
-            for (page, rows, title), end in zip(segmented, ends)]
 
 
 def label_segmented(model: WinnowModel, segmented: list[Segmented]) -> list[tuple[Page, pd.DataFrame, str]]:
@@ -164,14 +145,6 @@ def _classify_safely(model: WinnowModel, segmented: list[Segmented], summary: Ba
             except Exception as error:  # noqa: BLE001
                 summary.failures.append((item[0].id, f"{type(error).__name__}: {error}"))
         return labeled, pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-
-
-# What a chunk of labeled pages becomes in the output: (its pages segmented, their blocks labeled by
-# label_chunk) -> one text per page. A chunk at a time: cutting the table into pages and formatting each
-# cost 0.13 s of predict's 2 s over dragnet:test, formatting the chunk's lines at once 0.08 s. Picklable (a
-# module-level function, or a partial of one), as worker processes run it.
-Formatter = Callable[[list[Segmented], pd.DataFrame], list[str]]
-PageFormatter = Callable[[Page, pd.DataFrame, str], str]  # (page, its labeled blocks, <title>) -> text (each_page)
 
 
 @dataclass
@@ -349,67 +322,6 @@ def _progress(enabled: bool, total: int | None):
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task("pages", total=total)
         yield lambda n: bar.advance(task, n)
-
-
-def format_blocks(segmented: list[Segmented], labeled: pd.DataFrame, labels: list[str]) -> list[str]:
-    """`winnow predict` output of each page: one JSON line per block, {"page", "index", "text", "label",
-    "proba": {label: p}}.
-
-    Written as json.dumps(record, ensure_ascii=False) writes it, from its own string encoder: building a
-    dict for each block and encoding it cost a tenth of the batch."""
-    counts = [len(rows) for _, rows, _ in segmented]
-    page_ids = np.repeat(np.array([_json_string(page.id) for page, _, _ in segmented], dtype=object), counts).tolist()
-    probas = [_rounded_texts(labeled[f"proba_{label}"].to_numpy()) for label in labels]
-    # One %-format per line, a block's probabilities as repr writes them.
-    line = ('{"page": %s, "index": %d, "text": %s, "label": %s, "proba": {'
-            + ", ".join(_json_string(label).replace("%", "%%") + ": %s" for label in labels) + "}}\n")
-    predicted = labeled["predicted"].tolist()
-    written = {label: _json_string(label) for label in set(predicted)}
-    lines = list(map(line.__mod__, zip(page_ids, labeled["index"].tolist(), map(_json_string, labeled["text"].tolist()),
-                                       map(written.__getitem__, predicted), *probas)))
-    ends = np.cumsum(counts).tolist()
-    return ["".join(lines[end - count:end]) for end, count in zip(ends, counts)]
-
-
-# repr(round(p, 4)) of every probability, by its 10,000ths: looked up, not formatted per block and label
-# (an object array: a numpy take, not a Python int per value).
-_ROUNDED = np.array([repr(k / 10000) for k in range(10001)], dtype=object)
-
-
-def _rounded_texts(values: np.ndarray) -> list[str]:
-    """repr of each value rounded to 4 places, as numpy rounds it (rint(v * 10000) / 10000)."""
-    if not ((values >= 0) & (values <= 1)).all():  # not probabilities: formatted one by one
-        return [repr(value) for value in values.round(4).tolist()]
-    return _ROUNDED[np.rint(values * 10000).astype(np.intp)].tolist()
-
-
-def format_extraction(record: dict, output_format: str) -> str:
-    if output_format == "json":
-        return _JSON.encode(record) + "\n"
-    if output_format == "markdown":
-        parts = [f"# {record['title']}" if record["title"] else "", record["text"]]
-        if record["comments"]:
-            parts.append("## Comments\n\n" + "\n\n".join(f"> {c}" for c in record["comments"]))
-        return "\n\n".join(p for p in parts if p) + "\n\n"
-    parts = [record["title"], record["text"]] + (["Comments:", *record["comments"]] if record["comments"] else [])
-    return "\n\n".join(p for p in parts if p) + "\n\n"
-
-
-def format_page_extraction(page: Page, blocks: pd.DataFrame, title: str, output_format: str) -> str:
-    """`winnow extract` output: the page's title, text and comments."""
-    return format_extraction(assemble(page.id, blocks, title), output_format)
-
-
-def each_page(segmented: list[Segmented], labeled: pd.DataFrame, format_page: PageFormatter) -> list[str]:
-    """A Formatter from one that writes a page at a time."""
-    return [format_page(page, blocks, title) for page, blocks, title in split_pages(segmented, labeled)]
-
-
-def formatter_for(model: WinnowModel, task: str, output_format: str = "json") -> Formatter:
-    """What `winnow predict` (blocks) or `winnow extract` (pages, in `output_format`) writes per page."""
-    if task == "predict":
-        return partial(format_blocks, labels=model.labels)
-    return partial(each_page, format_page=partial(format_page_extraction, output_format=output_format))
 
 
 def predict_to(model: WinnowModel, sources: list[str], out: IO[str], options: BatchOptions = BatchOptions(),

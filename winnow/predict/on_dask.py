@@ -19,7 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from winnow.model import WinnowModel
-from winnow.predict.batch import BatchOptions, BatchSummary, Formatter, formatter_for, run
+from winnow.predict.batch import BatchOptions, BatchSummary, run
+from winnow.predict.formats import Formatter, formatter_for
 from winnow.predict.output import open_output
 from winnow.predict.sources import is_archive
 
