@@ -331,9 +331,10 @@ def test_compiled_walk_reads_dataset_pages_as_the_python_walk_does(shared_datase
 _FUZZ_TAGS = "div p span a b br img li ul td h1 script noscript svg:rect o:p font section nav iframe textarea".split()
 _FUZZ_ATTRIBUTES = ['class="x y"', 'id="S:1"', "hidden", 'aria-hidden="true"', 'style="display:none"',
                     'data-label="comment"', 'src="/a.jpg"', 'src="data:x"', 'alt="alt &amp; text"', 'xml:lang="en"',
-                    'q:class="z"', 'CLASS="Up"', 'class="a" class="b"']
+                    'q:class="z"', 'CLASS="Up"', 'class="a" class="b"', 'style="Visibility : HIDDEN"',
+                    'style="border: none; width: 1px"', 'style="width:1px"', 'style="font: ‘Ü’; DISPLAY:none"']
 _FUZZ_TEXTS = ["hello world", "  ", "\n\t", "café 中文", "&nbsp;x&amp;y", "<!-- c -->", "<![CDATA[ cd ]]>", "<?pi x?>",
-               "\u00a0", "😀", "a\u2028b", "</p>"]
+               "\u00a0", "😀", "a\u2028b", "</p>", "\u3000 x\x85", "\x1c y\u2003 "]
 
 
 def _random_markup(rng, depth: int = 0) -> str:

@@ -1,11 +1,23 @@
 # cython: language_level=3
 """segment._walk over libxml2's nodes, read straight from C: the same rows, without a Python proxy, a
-dict of attributes and an event tuple for every element walked (segment.py's docstrings say what the walk
-does; tests/test_segment.py checks that both walks give the same rows)."""
+dict of attributes and an event tuple for every element walked, a string for every word of a block, or a
+tag path and class/id string for every element (segment.py's docstrings say what the walk does;
+tests/test_segment.py checks that both walks give the same rows)."""
 
 cimport cython
+from cpython.ref cimport PyObject
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
+from libc.stdlib cimport free, malloc
 from libc.string cimport strcmp, strlen
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object string)
+    void* PyUnicode_DATA(object string)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
+    Py_ssize_t PyUnicode_GET_LENGTH(object string)
+    bint Py_UNICODE_ISSPACE(Py_UCS4 character)
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    int PyUnicode_4BYTE_KIND
 
 cimport lxml.includes.etreepublic as cetree
 from lxml.includes cimport tree
@@ -16,23 +28,134 @@ from winnow.segment import BLOCK_TAGS, LABEL_ATTRIBUTE, _REACT_STREAMED, _tokens
 cetree.import_lxml__etree()
 
 
-@cython.no_gc  # holds only strings: no cycles to collect, and the walk makes one per element
+@cython.no_gc  # holds strings and its parent: no cycles to collect, and the walk makes one per element
 cdef class _Open:
-    cdef public str tag, tokens, label, path, owner, all_tokens
-    cdef public bint is_block, skipped
+    cdef str tag, tokens, label, owner
+    cdef bint is_block, skipped
+    cdef _Open parent
+    # The tag path of the blocks down to here, and the class/id tokens of all elements down to here: made
+    # when a row first needs them (_path, _all_tokens), since most elements start no row.
+    cdef str path, all_tokens
 
 
 cdef _Open _open(str tag, _Open parent, str tokens, str label, bint is_block, bint skipped):
     cdef _Open opened = _Open.__new__(_Open)
-    opened.tag, opened.tokens, opened.is_block, opened.skipped = tag, tokens, is_block, skipped
+    opened.tag, opened.tokens, opened.is_block, opened.skipped, opened.parent = tag, tokens, is_block, skipped, parent
     opened.label = label or (parent.label if parent is not None else "")
-    opened.path, opened.owner = (parent.path, parent.owner) if parent is not None else ("", "")
-    if is_block:
-        opened.path, opened.owner = f"{opened.path} {tag}".lstrip(), tag
-    opened.all_tokens = parent.all_tokens if parent is not None else ""
-    if tokens:
-        opened.all_tokens = f"{opened.all_tokens} {tokens}".lstrip()
+    opened.owner = tag if is_block else (parent.owner if parent is not None else "")
     return opened
+
+
+cdef inline str _joined(str first, str second):
+    """The two space-separated, either alone where the other is empty."""
+    return f"{first} {second}" if first and second else first or second
+
+
+cdef list _unmade(_Open opened, bint paths):
+    """`opened` and its ancestors up to the nearest with its path (or all_tokens) made, root side first."""
+    cdef list unmade = []
+    while opened is not None and (opened.path if paths else opened.all_tokens) is None:
+        unmade.append(opened)
+        opened = opened.parent
+    unmade.reverse()
+    return unmade
+
+
+cdef str _path(_Open opened):
+    cdef _Open o
+    for o in _unmade(opened, True):
+        o.path = o.parent.path if o.parent is not None else ""
+        if o.is_block:
+            o.path = _joined(o.path, o.tag)
+    return opened.path
+
+
+cdef str _all_tokens(_Open opened):
+    cdef _Open o
+    for o in _unmade(opened, False):
+        o.all_tokens = o.parent.all_tokens if o.parent is not None else ""
+        if o.tokens:
+            o.all_tokens = _joined(o.all_tokens, o.tokens)
+    return opened.all_tokens
+
+
+cdef bint _visible(str text):
+    """not text.isspace(), without a method call: True for "" too."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), k
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    for k in range(n):
+        if not Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k)):
+            return True
+    return n == 0
+
+
+cdef str _collapse(list parts):
+    """segment.collapse("".join(parts)): runs of whitespace as one space, none at the ends, written into one
+    buffer instead of a string for every word."""
+    cdef Py_ssize_t length = 0, written = 0, k
+    cdef int kind
+    cdef void* data
+    cdef Py_UCS4 c
+    cdef bint gap = False
+    for part in parts:
+        length += PyUnicode_GET_LENGTH(part)
+    cdef Py_UCS4* out = <Py_UCS4*>malloc((length + 1) * sizeof(Py_UCS4))
+    if out is NULL:
+        raise MemoryError()
+    try:
+        for part in parts:
+            kind, data = PyUnicode_KIND(part), PyUnicode_DATA(part)
+            for k in range(PyUnicode_GET_LENGTH(part)):
+                c = PyUnicode_READ(kind, data, k)
+                if Py_UNICODE_ISSPACE(c):
+                    gap = written > 0
+                    continue
+                if gap:
+                    out[written] = 32
+                    written += 1
+                    gap = False
+                out[written] = c
+                written += 1
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, written)
+    finally:
+        free(out)
+
+
+cdef Py_ssize_t _stripped_length(str text):
+    """len(text.strip()), without making the stripped copy."""
+    cdef Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(text)
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    while start < end and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start)):
+        start += 1
+    while end > start and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1)):
+        end -= 1
+    return end - start
+
+
+cdef bint _may_hide(const char* style):
+    """Whether a style attribute may hide its element: it holds "none" or "hidden" in any case, which each
+    of segment's hiding styles needs (or a byte beyond ASCII: the regex decides). Most styles hold
+    neither, and are neither decoded nor searched."""
+    cdef Py_ssize_t k = 0
+    cdef unsigned char c
+    while style[k]:
+        c = <unsigned char>style[k] | 0x20
+        if c >= 0x80 or (c == b'n' and _lower_at(style + k, b"none")) or (c == b'h' and _lower_at(style + k, b"hidden")):
+            return True
+        k += 1
+    return False
+
+
+cdef inline bint _lower_at(const char* text, const char* word):
+    """Whether text starts with the lower-case ASCII `word`, in any case."""
+    cdef Py_ssize_t k = 0
+    while word[k]:
+        if (<unsigned char>text[k] | 0x20) != <unsigned char>word[k]:
+            return False
+        k += 1
+    return True
 
 
 cdef inline str _utf8(const char* text):
@@ -155,17 +278,52 @@ cdef str _tokens(tree.xmlAttr* classes, tree.xmlAttr* ids):
                       (_attribute_value(ids) if ids is not NULL else ""))
 
 
-cdef str _tag_of(tree.xmlNode* node, dict tags):
-    """The lowered tag name; libxml2 keeps one copy of each name per document, so they are cached by address."""
-    if node.type != tree.XML_ELEMENT_NODE:
-        return ""
-    if node.ns is not NULL and node.ns.href is not NULL:
-        return ("{" + _utf8(<const char*>node.ns.href) + "}" + _utf8(<const char*>node.name)).lower()
-    key = <size_t>node.name
-    tag = tags.get(key)
-    if tag is None:
-        tag = tags[key] = _utf8(<const char*>node.name).lower()
+@cython.no_gc
+cdef class _Tag:
+    """A lowered tag name, and whether the walk skips or starts a block at it."""
+    cdef str name
+    cdef bint skipped, block
+
+
+cdef _Tag _tag(str name, frozenset skip):
+    cdef _Tag tag = _Tag.__new__(_Tag)
+    tag.name, tag.skipped, tag.block = name, not name or name in skip, name in BLOCK_TAGS
     return tag
+
+
+DEF TAG_SLOTS = 256
+
+
+cdef class _Tags:
+    """The _Tag of each node name met in one walk (`skip` differs by walk). libxml2 keeps one copy of each
+    name per document, so a name is known by its address: a slot picked by the address holds the last name
+    met there, a dict the rest."""
+    cdef frozenset skip
+    cdef dict known  # address -> _Tag
+    cdef size_t addresses[TAG_SLOTS]
+    cdef PyObject* slots[TAG_SLOTS]  # borrowed from `known`
+
+    def __cinit__(self, frozenset skip):
+        self.skip, self.known = skip, {}
+
+    cdef _Tag of(self, tree.xmlNode* node):
+        """The node's _Tag (name "" for a comment, PI or entity reference)."""
+        cdef size_t address
+        cdef Py_ssize_t slot
+        if node.type != tree.XML_ELEMENT_NODE:
+            address = 0
+        elif node.ns is not NULL and node.ns.href is not NULL:
+            return _tag(("{" + _utf8(<const char*>node.ns.href) + "}" + _utf8(<const char*>node.name)).lower(), self.skip)
+        else:
+            address = <size_t>node.name
+        slot = (address >> 4) % TAG_SLOTS
+        if self.slots[slot] is not NULL and self.addresses[slot] == address:
+            return <_Tag>self.slots[slot]
+        tag = self.known.get(address)
+        if tag is None:
+            tag = self.known[address] = _tag(_utf8(<const char*>node.name).lower() if address else "", self.skip)
+        self.addresses[slot], self.slots[slot] = address, <PyObject*>tag
+        return tag
 
 
 cdef class _Walk:
@@ -175,21 +333,22 @@ cdef class _Walk:
 
     cdef void add(self, str text):
         self.parts.append(text)
-        if self.label is None and not text.isspace():
+        if self.label is None and _visible(text):
             self.label = (<_Open>self.stack[-1]).label if self.stack else ""
 
     cdef void flush(self):
         cdef _Open top
         if self.label is not None:
-            text = " ".join("".join(self.parts).split())  # segment.collapse
+            text = _collapse(self.parts)
             if text and len(self.rows) < self.max_blocks:
                 stack = self.stack
                 top = stack[-1] if stack else None
-                near = " ".join([(<_Open>o).tokens for o in stack[-2:] if (<_Open>o).tokens])
-                far = (<_Open>stack[-3]).all_tokens if len(stack) > 2 else ""
-                self.rows.append((text, top.owner if top is not None else "", top.path if top is not None else "",
+                near = _joined((<_Open>stack[-2]).tokens if len(stack) > 1 else "", top.tokens if top is not None else "")
+                far = _all_tokens(<_Open>stack[-3]) if len(stack) > 2 else ""
+                self.rows.append((text, top.owner if top is not None else "", _path(top) if top is not None else "",
                                   len(stack), min(self.link_chars, len(text)), near, far, 0, self.label))
-        self.parts.clear()
+        if self.parts:
+            del self.parts[:]
         self.link_chars, self.label = 0, None
 
 
@@ -206,19 +365,22 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
     cdef tree.xmlAttr* class_attribute
     cdef tree.xmlAttr* id_attribute
     cdef const char* name
+    cdef const char* value
     cdef int started = 0, in_link = 0
     cdef bint descend, has_attributes, hidden_attribute, hidden, is_image, is_block
     cdef _Open parent, opened
+    cdef _Tag kind
     cdef str tag
     cdef object text, label, style, aria, src, alt
     stack = state.stack
-    cdef dict tags = {}
+    cdef _Tags tags = _Tags(skip)
     while node is not NULL:
         # start
         started += 1
         if started > max_elements:
             break
-        tag = _tag_of(node, tags)
+        kind = tags.of(node)
+        tag = kind.name
         parent = stack[-1] if stack else None
         label = style = aria = src = alt = None
         class_attribute = id_attribute = NULL
@@ -239,8 +401,9 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
                         hidden_attribute = True
                     elif strcmp(name, "aria-hidden") == 0:
                         aria = _attribute_value(attribute) if aria is None else aria
-                    elif strcmp(name, "style") == 0:
-                        style = _attribute_value(attribute) if style is None else style
+                    elif strcmp(name, "style") == 0 and style is None:
+                        value = _plain_value(attribute)
+                        style = _attribute_value(attribute) if value is NULL or _may_hide(value) else ""
                     elif strcmp(name, "src") == 0:
                         src = _attribute_value(attribute) if src is None else src
                     elif strcmp(name, "alt") == 0:
@@ -249,14 +412,14 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
         if hidden_attribute:  # segment._hidden
             hidden = not _REACT_STREAMED.fullmatch(_attribute_value(id_attribute) if id_attribute is not NULL else "")
         else:
-            hidden = aria == "true" or bool(style and hidden_style.search(style))
+            hidden = (aria is not None and aria == "true") or bool(style and hidden_style.search(style))
         descend = True
-        if tag in skip or not tag or (has_attributes and hidden):
+        if kind.skipped or (has_attributes and hidden):
             stack.append(_open(tag, parent, "", "", False, True))
             descend = False
         else:
             is_image = images and tag == "img"
-            is_block = tag in BLOCK_TAGS or is_image
+            is_block = kind.block or is_image
             if is_block:
                 state.flush()
             tokens = _tokens(class_attribute, id_attribute) if class_attribute is not NULL or id_attribute is not NULL else ""
@@ -270,7 +433,7 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
             if text:
                 state.add(text)
                 if in_link:
-                    state.link_chars += len(text.strip())
+                    state.link_chars += _stripped_length(text)
         child = _next_walked(node.children) if descend and node.type == tree.XML_ELEMENT_NODE else NULL
         if child is not NULL:
             node = child
@@ -289,7 +452,7 @@ def walk(cetree._Element root, bint images, int max_blocks, frozenset skip, int 
             if text:
                 state.add(" " + text if tag == "br" else text)
                 if in_link:
-                    state.link_chars += len(text.strip())
+                    state.link_chars += _stripped_length(text)
             if node is root._c_node:
                 node = NULL
                 break
