@@ -34,7 +34,7 @@ cdef class _Open:
     cdef bint is_block, skipped
     cdef _Open parent
     # The tag path of the blocks down to here, and the class/id tokens of all elements down to here: made
-    # when a row first needs them (_path, _all_tokens), since most elements start no row.
+    # when a row first needs them (_made), since most elements start no row.
     cdef str path, all_tokens
 
 
@@ -51,32 +51,20 @@ cdef inline str _joined(str first, str second):
     return f"{first} {second}" if first and second else first or second
 
 
-cdef list _unmade(_Open opened, bint paths):
-    """`opened` and its ancestors up to the nearest with its path (or all_tokens) made, root side first."""
+cdef _Open _made(_Open opened):
+    """`opened`, with its path and all_tokens made, and those of its ancestors that lacked them."""
     cdef list unmade = []
-    while opened is not None and (opened.path if paths else opened.all_tokens) is None:
-        unmade.append(opened)
-        opened = opened.parent
-    unmade.reverse()
-    return unmade
-
-
-cdef str _path(_Open opened):
-    cdef _Open o
-    for o in _unmade(opened, True):
-        o.path = o.parent.path if o.parent is not None else ""
+    cdef _Open o = opened
+    while o is not None and o.path is None:
+        unmade.append(o)
+        o = o.parent
+    for o in reversed(unmade):
+        o.path, o.all_tokens = (o.parent.path, o.parent.all_tokens) if o.parent is not None else ("", "")
         if o.is_block:
             o.path = _joined(o.path, o.tag)
-    return opened.path
-
-
-cdef str _all_tokens(_Open opened):
-    cdef _Open o
-    for o in _unmade(opened, False):
-        o.all_tokens = o.parent.all_tokens if o.parent is not None else ""
         if o.tokens:
             o.all_tokens = _joined(o.all_tokens, o.tokens)
-    return opened.all_tokens
+    return opened
 
 
 cdef bint _visible(str text):
@@ -344,8 +332,8 @@ cdef class _Walk:
                 stack = self.stack
                 top = stack[-1] if stack else None
                 near = _joined((<_Open>stack[-2]).tokens if len(stack) > 1 else "", top.tokens if top is not None else "")
-                far = _all_tokens(<_Open>stack[-3]) if len(stack) > 2 else ""
-                self.rows.append((text, top.owner if top is not None else "", _path(top) if top is not None else "",
+                far = _made(<_Open>stack[-3]).all_tokens if len(stack) > 2 else ""
+                self.rows.append((text, top.owner if top is not None else "", _made(top).path if top is not None else "",
                                   len(stack), min(self.link_chars, len(text)), near, far, 0, self.label))
         if self.parts:
             del self.parts[:]
