@@ -130,7 +130,8 @@ cdef bint _may_hide(const char* style):
     cdef unsigned char c
     while style[k]:
         c = <unsigned char>style[k] | 0x20
-        if c >= 0x80 or (c == b'n' and _lower_at(style + k, b"none")) or (c == b'h' and _lower_at(style + k, b"hidden")):
+        if c >= 0x80 or (c == b'n' and _lower_at(style + k, b"none")) or \
+                (c == b'h' and _lower_at(style + k, b"hidden")):
             return True
         k += 1
     return False
@@ -301,7 +302,8 @@ cdef class _Tags:
         if node.type != tree.XML_ELEMENT_NODE:
             address = 0
         elif node.ns is not NULL and node.ns.href is not NULL:
-            return _tag(("{" + _utf8(<const char*>node.ns.href) + "}" + _utf8(<const char*>node.name)).lower(), self.skip)
+            name = "{" + _utf8(<const char*>node.ns.href) + "}" + _utf8(<const char*>node.name)
+            return _tag(name.lower(), self.skip)
         else:
             address = <size_t>node.name
         slot = (address >> 4) % TAG_SLOTS
@@ -330,11 +332,13 @@ cdef class _Walk:
             text = _collapse(self.parts)
             if text and len(self.rows) < self.max_blocks:
                 stack = self.stack
-                top = stack[-1] if stack else None
-                near = _joined((<_Open>stack[-2]).tokens if len(stack) > 1 else "", top.tokens if top is not None else "")
-                far = _made(<_Open>stack[-3]).all_tokens if len(stack) > 2 else ""
-                self.rows.append((text, top.owner if top is not None else "", _made(top).path if top is not None else "",
-                                  len(stack), min(self.link_chars, len(text)), near, far, 0, self.label))
+                top = _made(stack[-1]) if stack else None
+                owner, path, near = (top.owner, top.path, top.tokens) if top is not None else ("", "", "")
+                if len(stack) > 1:
+                    near = _joined((<_Open>stack[-2]).tokens, near)
+                far = (<_Open>stack[-3]).all_tokens if len(stack) > 2 else ""  # made with top's
+                self.rows.append((text, owner, path, len(stack), min(self.link_chars, len(text)), near, far, 0,
+                                  self.label))
         if self.parts:
             del self.parts[:]
         self.link_chars, self.label = 0, None

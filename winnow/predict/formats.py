@@ -52,10 +52,13 @@ def format_blocks(segmented: list[Segmented], labeled: pd.DataFrame, labels: lis
     proba = labeled[[f"proba_{label}" for label in labels]].to_numpy(np.float64)
     predicted = labeled["predicted"].tolist()
     written = {label: _json_string(label) for label in set(predicted)}
-    if _compiled is not None and ((proba >= 0) & (proba <= 1)).all():  # else some are written one by one
-        return _compiled.block_lines(page_ids, np.array(counts, dtype=np.int64), np.ascontiguousarray(labeled["index"].to_numpy(np.int64)),
-                                     labeled["text"].tolist(), list(map(written.__getitem__, predicted)),
-                                     list(map(_json_string, labels)), np.ascontiguousarray(proba), _ROUNDED_LIST)
+    # The compiled lines look every probability up in _ROUNDED, unchecked: values outside [0, 1] (or NaN)
+    # go the Python way, which writes them one by one.
+    if _compiled is not None and ((proba >= 0) & (proba <= 1)).all():
+        index = np.ascontiguousarray(labeled["index"].to_numpy(np.int64))
+        return _compiled.block_lines(page_ids, np.array(counts, dtype=np.int64), index, labeled["text"].tolist(),
+                                     list(map(written.__getitem__, predicted)), list(map(_json_string, labels)),
+                                     np.ascontiguousarray(proba), _ROUNDED_LIST)
     probas = [_rounded_texts(column) for column in proba.T]
     # One %-format per line, a block's probabilities as repr writes them.
     line = ('{"page": %s, "index": %d, "text": %s, "label": %s, "proba": {'
