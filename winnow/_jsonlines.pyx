@@ -7,13 +7,8 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport free, realloc
 from libc.math cimport rint
 
-cdef extern from "Python.h":
-    int PyUnicode_KIND(object string)
-    void* PyUnicode_DATA(object string)
-    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
-    Py_ssize_t PyUnicode_GET_LENGTH(object string)
-    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
-    int PyUnicode_4BYTE_KIND
+from winnow._unicode cimport (PyUnicode_KIND, PyUnicode_DATA, PyUnicode_READ, PyUnicode_GET_LENGTH,
+                             PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND)
 
 cdef const char* HEX = "0123456789abcdef"
 

@@ -5,11 +5,7 @@ holds both to per-block regex counting)."""
 
 import numpy as np
 
-cdef extern from "Python.h":
-    int PyUnicode_KIND(object string)
-    void* PyUnicode_DATA(object string)
-    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
-    Py_ssize_t PyUnicode_GET_LENGTH(object string)
+from winnow._unicode cimport PyUnicode_KIND, PyUnicode_DATA, PyUnicode_READ, PyUnicode_GET_LENGTH
 
 COUNTS = ("chars", "cjk", "upper", "letter", "digit", "punct", "lower", "cjk_function", "capitalized",
           "sentences", "ends_punct", "words", "function_words")

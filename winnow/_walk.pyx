@@ -10,14 +10,8 @@ from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.stdlib cimport free, malloc
 from libc.string cimport strcmp, strlen
 
-cdef extern from "Python.h":
-    int PyUnicode_KIND(object string)
-    void* PyUnicode_DATA(object string)
-    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
-    Py_ssize_t PyUnicode_GET_LENGTH(object string)
-    bint Py_UNICODE_ISSPACE(Py_UCS4 character)
-    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
-    int PyUnicode_4BYTE_KIND
+from winnow._unicode cimport (PyUnicode_KIND, PyUnicode_DATA, PyUnicode_READ, PyUnicode_GET_LENGTH,
+                             Py_UNICODE_ISSPACE, PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND)
 
 cimport lxml.includes.etreepublic as cetree
 from lxml.includes cimport tree

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from winnow.model import WinnowModel
 from winnow.pages import MAX_PAGE_BYTES, Page, PageError
-from winnow.predict.formats import _JSON, Formatter, Segmented, formatter_for, split_pages
+from winnow.predict.formats import JSON_ENCODER, Formatter, Segmented, formatter_for, split_pages
 from winnow.predict.sources import Failure, is_archive, iter_pages
 from winnow.segment import MAX_BLOCKS, blocks_table, segment_rows
 
@@ -341,4 +341,4 @@ def write_failures(summary: BatchSummary, path: str) -> None:
     from winnow.predict.output import open_output
 
     with open_output(path) as out:
-        out.write("".join(_JSON.encode({"page": p, "reason": r}) + "\n" for p, r in summary.failures))
+        out.write("".join(JSON_ENCODER.encode({"page": p, "reason": r}) + "\n" for p, r in summary.failures))

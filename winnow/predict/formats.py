@@ -16,7 +16,7 @@ from winnow.model import WinnowModel
 from winnow.pages import Page
 from winnow.predict.extract import assemble
 
-_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
+JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
 _json_string = json.encoder.encode_basestring  # a str as the encoder above writes it (non-ASCII kept)
 
 # A page segmented: (page, its block rows, its <title>) (segment_rows).
@@ -85,7 +85,7 @@ def _rounded_texts(values: np.ndarray) -> list[str]:
 
 def format_extraction(record: dict, output_format: str) -> str:
     if output_format == "json":
-        return _JSON.encode(record) + "\n"
+        return JSON_ENCODER.encode(record) + "\n"
     if output_format == "markdown":
         parts = [f"# {record['title']}" if record["title"] else "", record["text"]]
         if record["comments"]:
