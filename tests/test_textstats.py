@@ -102,6 +102,21 @@ def test_random_strings_match_the_reference(texts):
     pd.testing.assert_frame_equal(fast, reference[fast.columns], check_exact=False, rtol=1e-6)
 
 
+# Pieces of cue matches and near misses: strings of them put cues after other cues' literals, which the
+# compiled counting starts each cue's regex from (CUE_LEADS).
+CUE_PIECES = ["nov", "ember", ".", " ", "7", "12", "th", ":", "30", "/", "-", "2024", "a", "an", "one", "hours",
+              "ago", "yesterday", "reply", "says", "said:", "comments", "like", "x", "©", "copyright", "share",
+              "sign", " in", "log", "views", "|", "avatar", "mar", "sep", "\n", "é", "٣"]
+
+
+@pytest.mark.usefixtures("counting")
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(CUE_PIECES), max_size=14).map("".join), min_size=1, max_size=8))
+def test_strings_of_cue_pieces_match_the_reference(texts):
+    fast, reference = _both(texts)
+    pd.testing.assert_frame_equal(fast, reference[fast.columns], check_exact=False, rtol=1e-6)
+
+
 @pytest.mark.usefixtures("counting")
 def test_real_pages_match_the_reference(shared_datasets):
     from itertools import islice
@@ -125,18 +140,22 @@ def test_joined_maps_matches_to_their_string():
     assert joined.count_matches(one_line(r"^ago")).tolist() == [0, 0, 1, 0]
 
 
-def test_literal_hits_anchors_and_digits():
+def test_literal_finder_anchors_digits_and_overlaps():
     from winnow.text_features import CHAR_CLASSES
 
     _textstats = pytest.importorskip("winnow._textstats", reason="winnow._textstats is not built")
-    texts = ["by anna", "  by anna", "standby", "12:30", "١٢:٣٠", "x:", "", "©", "a\u00a0b"]
-    hits = _textstats.literal_hits(texts, ["^by", "by", r"\d:", "©", "\u00a0"], CHAR_CLASSES)
-    assert hits.tolist() == [
-        [True, True, False, False, False], [True, True, False, False, False], [False, True, False, False, False],
-        [False, False, True, False, False], [False, False, True, False, False], [False] * 5, [False] * 5,
-        [False, False, False, True, False], [False, False, False, False, True]]
-    with pytest.raises(ValueError, match="beyond the Basic Multilingual Plane"):
-        _textstats.literal_hits(texts, ["\U0001d518"], CHAR_CLASSES)
+    texts = ["by anna", "  by anna", "standby", "12:30", "١٢:٣٠", "x:", "", "©", "a\u00a0b", "says sayings",
+             "abab", "xsay by", "𝔘 ٣: ©"]
+    finder = _textstats.LiteralFinder(["^by", "by", r"\d:", "©", "\u00a0", "say", "sayings", "aba", "bab"],
+                                      CHAR_CLASSES)
+    assert finder.first(texts).tolist() == [
+        [0, 0, -1, -1, -1, -1, -1, -1, -1], [2, 2, -1, -1, -1, -1, -1, -1, -1], [-1, 5, -1, -1, -1, -1, -1, -1, -1],
+        [-1, -1, 1, -1, -1, -1, -1, -1, -1], [-1, -1, 1, -1, -1, -1, -1, -1, -1], [-1] * 9, [-1] * 9,
+        [-1, -1, -1, 0, -1, -1, -1, -1, -1], [-1, -1, -1, -1, 1, -1, -1, -1, -1], [-1, -1, -1, -1, -1, 0, 5, -1, -1],
+        [-1, -1, -1, -1, -1, -1, -1, 0, 1], [-1, 5, -1, -1, -1, 1, -1, -1, -1], [-1, -1, 2, 5, -1, -1, -1, -1, -1]]
+    for literal in ["\U0001d518", "a1", ""]:
+        with pytest.raises(ValueError, match="Basic Multilingual Plane"):
+            _textstats.LiteralFinder([literal], CHAR_CLASSES)
 
 
 @pytest.mark.usefixtures("counting")

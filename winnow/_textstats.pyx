@@ -3,9 +3,12 @@
 the numpy counting that gives the same numbers where this module is not built; tests/test_textstats.py
 holds both to per-block regex counting)."""
 
+from collections import deque
+
 import numpy as np
 
-from winnow._unicode cimport PyUnicode_KIND, PyUnicode_DATA, PyUnicode_READ, PyUnicode_GET_LENGTH
+from winnow._unicode cimport (PyUnicode_KIND, PyUnicode_DATA, PyUnicode_READ, PyUnicode_GET_LENGTH,
+                             PyUnicode_1BYTE_KIND)
 
 COUNTS = ("chars", "cjk", "upper", "letter", "digit", "punct", "lower", "cjk_function", "capitalized",
           "sentences", "ends_punct", "words", "function_words")
@@ -184,87 +187,134 @@ def text_counts(list texts, list lowered, classes, StringTable stopwords):
     return dict(zip(COUNTS, counts))
 
 
-def literal_hits(list texts, list literals, classes):
-    """For each text, which of `literals` (strings) it holds: a bool array texts x literals.
+cdef class LiteralFinder:
+    """Where each of a fixed set of literals first starts in each text (text_features' cue sieve): an
+    Aho-Corasick automaton over the literals, one table step per character however many literals there are.
 
-    A literal may start with "^": found only at the text's first non-space character; and "\\d" in it
-    stands for any digit. Literals must start with a digit or a character of the Basic Multilingual Plane."""
-    cdef _Classes bits = _Classes(classes)
-    cdef unsigned int space = 1 << classes.names.index("space"), digit = 1 << classes.names.index("digit")
-    elements, starts, anchored, by_first = [], [], [], {}
-    for number, literal in enumerate(literals):
-        at_start = literal.startswith("^")
-        anchored.append(at_start)
-        codes = [-1 if piece == "\\d" else ord(piece) for piece in _pieces(literal[1:] if at_start else literal)]
-        if codes[0] > 0xFFFF:
-            raise ValueError(f"literal {literal!r} starts beyond the Basic Multilingual Plane")
-        by_first.setdefault(codes[0], []).append(number)
-        starts.append(len(elements))
-        elements += codes
-    starts.append(len(elements))
-    # Which literals start with a character: bucket[first] indexes the runs of `order` (-1: none). A bucket's
-    # literals are tried only where the next character is one of their second ones (modulo 64: a sieve).
-    order, bucket_starts, buckets, seconds = [], [], np.full(0x10000, -1, dtype=np.int32), []
-    for code, numbers in by_first.items():
-        if code >= 0:
-            buckets[code] = len(bucket_starts)
-        bucket_starts.append(len(order))
-        order += numbers
-        sieve = 0
-        for number in numbers:
-            second = elements[starts[number] + 1] if starts[number] + 1 < starts[number + 1] else -1
-            sieve |= (1 << 64) - 1 if second < 0 else 1 << (second % 64)
-        seconds.append(sieve)
-    bucket_starts.append(len(order))
-    digit_bucket = list(by_first).index(-1) if -1 in by_first else -1
-    cdef int[::1] element = np.array(elements, dtype=np.int32), start = np.array(starts, dtype=np.int32)
-    cdef int[::1] bucket = buckets, bucket_start = np.array(bucket_starts, dtype=np.int32)
-    cdef int[::1] ordered = np.array(order, dtype=np.int32)
-    cdef unsigned long long[::1] second_sieve = np.array(seconds, dtype=np.uint64)
-    cdef unsigned char[::1] at_first = np.array(anchored, dtype=np.uint8)
-    found = np.zeros((len(texts), len(literals)), dtype=bool)
-    cdef unsigned char[:, ::1] out = found.view(np.uint8)
-    cdef Py_ssize_t t, i, first, length
-    cdef int kind, b
-    cdef void* data
-    cdef Py_UCS4 c, after
-    cdef str text
-    for t in range(len(texts)):
-        text = texts[t]
-        kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
-        first = 0
-        while first < length and _bits(bits, PyUnicode_READ(kind, data, first)) & space:
-            first += 1
-        for i in range(first, length):
+    A literal may start with "^": found only at the text's first non-space character; "\\d" in it stands
+    for any digit, and its other characters may be neither digits nor beyond the Basic Multilingual Plane."""
+    cdef readonly tuple literals
+    cdef _Classes bits
+    cdef unsigned int digit, space
+    cdef Py_ssize_t symbols
+    cdef object arrays  # own the memory below
+    cdef unsigned short* symbol_of  # code point below 0x10000 -> its symbol (0: none of the literals')
+    cdef int* step  # state * symbols + symbol -> the next state
+    cdef int* ends_from  # state -> where its run in `ends` starts (the literals that end there)
+    cdef int* ends
+    cdef int* length
+    cdef unsigned char* anchored
+
+    def __init__(self, literals, classes):
+        self.literals = tuple(literals)
+        self.bits = _Classes(classes)
+        self.digit = 1 << classes.names.index("digit")
+        self.space = 1 << classes.names.index("space")
+        bodies = [_pieces(literal[1:] if literal.startswith("^") else literal) for literal in self.literals]
+        for literal, body in zip(self.literals, bodies):
+            if not body or any(piece != "\\d" and (ord(piece) > 0xFFFF or _bits(self.bits, ord(piece)) & self.digit)
+                               for piece in body):
+                raise ValueError(f"literal {literal!r}: empty, or a digit or a character beyond the Basic "
+                                 "Multilingual Plane in it")
+        # Symbols: 0 any other character, 1 a digit, then each character of the literals.
+        symbol = {piece: k for k, piece in enumerate(sorted({p for body in bodies for p in body} - {"\\d"}), 2)}
+        symbol["\\d"] = 1
+        symbol_of = np.zeros(0x10000, dtype=np.uint16)
+        for piece, k in symbol.items():
+            if piece != "\\d":
+                symbol_of[ord(piece)] = k
+        for code in range(256):  # a one-byte text's characters are looked up here alone
+            if _bits(self.bits, code) & self.digit:
+                symbol_of[code] = 1
+        step, ends = _automaton([[symbol[piece] for piece in body] for body in bodies], len(symbol) + 1)
+        ends_from = np.cumsum([0] + [len(found) for found in ends], dtype=np.int32)
+        ends = np.array([number for found in ends for number in found] or [0], dtype=np.int32)
+        lengths = np.array([len(body) for body in bodies] or [0], dtype=np.int32)
+        anchored = np.array([literal.startswith("^") for literal in self.literals] or [0], dtype=np.uint8)
+        self.arrays = (symbol_of, step, ends_from, ends, lengths, anchored)
+        cdef unsigned short[::1] symbol_view = symbol_of
+        cdef int[:, ::1] step_view = step
+        cdef int[::1] from_view = ends_from, ends_view = ends, length_view = lengths
+        cdef unsigned char[::1] anchored_view = anchored
+        self.symbol_of, self.step, self.symbols = &symbol_view[0], &step_view[0, 0], step.shape[1]
+        self.ends_from, self.ends, self.length = &from_view[0], &ends_view[0], &length_view[0]
+        self.anchored = &anchored_view[0]
+
+    def first(self, list texts):
+        """A texts x literals int32 array: where each literal first starts in each text, -1 where nowhere."""
+        positions = np.full((len(texts), len(self.literals)), -1, dtype=np.int32)
+        cdef int[:, ::1] out = positions
+        cdef Py_ssize_t t
+        if len(self.literals):
+            for t in range(len(texts)):
+                self._scan(texts[t], &out[t, 0])
+        return positions
+
+    cdef void _scan(self, str text, int* first):
+        cdef int kind = PyUnicode_KIND(text)
+        cdef void* data = PyUnicode_DATA(text)
+        cdef Py_ssize_t length = PyUnicode_GET_LENGTH(text), i, start = 0
+        cdef const unsigned char* bytes_ = <const unsigned char*>data
+        cdef int state = 0
+        cdef unsigned short symbol
+        cdef Py_UCS4 c
+        while start < length and _bits(self.bits, PyUnicode_READ(kind, data, start)) & self.space:
+            start += 1
+        if kind == PyUnicode_1BYTE_KIND:
+            for i in range(length):
+                state = self.step[state * self.symbols + self.symbol_of[bytes_[i]]]
+                if self.ends_from[state + 1] != self.ends_from[state]:
+                    self._mark(state, i, start, first)
+            return
+        for i in range(length):
             c = PyUnicode_READ(kind, data, i)
-            after = PyUnicode_READ(kind, data, i + 1) if i + 1 < length else 0
-            b = bucket[c] if c <= 0xFFFF else -1
-            if b >= 0 and second_sieve[b] >> (<unsigned int>after % 64) & 1:
-                _match_bucket(&out[t, 0], b, &bucket_start[0], &ordered[0], &element[0], &start[0], &at_first[0],
-                              i == first, kind, data, i, length, bits, digit)
-            if digit_bucket >= 0 and _bits(bits, c) & digit:
-                _match_bucket(&out[t, 0], digit_bucket, &bucket_start[0], &ordered[0], &element[0], &start[0],
-                              &at_first[0], i == first, kind, data, i, length, bits, digit)
-    return found
+            symbol = self.symbol_of[c] if c < 0x10000 else 0
+            if symbol == 0 and _bits(self.bits, c) & self.digit:
+                symbol = 1
+            state = self.step[state * self.symbols + symbol]
+            if self.ends_from[state + 1] != self.ends_from[state]:
+                self._mark(state, i, start, first)
+
+    cdef inline void _mark(self, int state, Py_ssize_t i, Py_ssize_t start, int* first):
+        """Note where the literals ending at character i start, those not found before."""
+        cdef int k, number
+        cdef Py_ssize_t begin
+        for k in range(self.ends_from[state], self.ends_from[state + 1]):
+            number = self.ends[k]
+            begin = i + 1 - self.length[number]
+            if first[number] < 0 and (not self.anchored[number] or begin == start):
+                first[number] = begin
 
 
-cdef inline void _match_bucket(unsigned char* found, int b, int* bucket_start, int* ordered, int* element,
-                               int* start, unsigned char* at_first, bint is_first, int kind, void* data,
-                               Py_ssize_t i, Py_ssize_t length, _Classes bits, unsigned int digit):
-    """Mark in `found` (a text's row) the literals of bucket b found at position i of the text."""
-    cdef Py_ssize_t k, j, p
-    cdef int e
-    cdef Py_UCS4 c
-    for k in range(bucket_start[b], bucket_start[b + 1]):
-        p = ordered[k]
-        if found[p] or (at_first[p] and not is_first) or i + start[p + 1] - start[p] > length:
-            continue
-        for j in range(1, start[p + 1] - start[p]):
-            e, c = element[start[p] + j], PyUnicode_READ(kind, data, i + j)
-            if (e >= 0 and <Py_UCS4>e != c) or (e < 0 and not _bits(bits, c) & digit):
-                break
-        else:
-            found[p] = 1
+def _automaton(literals: list, symbols: int) -> tuple[np.ndarray, list]:
+    """Aho-Corasick over literals given as lists of symbols: the table of next states (state x symbol; state 0
+    the start), and for each state the literals (numbers) that end there."""
+    children, ends = [{}], [[]]
+    for number, literal in enumerate(literals):
+        state = 0
+        for symbol in literal:
+            if symbol not in children[state]:
+                children[state][symbol] = len(children)
+                children.append({})
+                ends.append([])
+            state = children[state][symbol]
+        ends[state].append(number)
+    step = np.zeros((len(children), symbols), dtype=np.int32)
+    fallback = [0] * len(children)  # the state of the longest proper suffix that is a prefix of a literal
+    queue = deque([0])
+    while queue:  # breadth first: a state's fallback is shallower, so done before it
+        state = queue.popleft()
+        if state:
+            ends[state] = ends[state] + ends[fallback[state]]
+        for symbol in range(symbols):
+            child = children[state].get(symbol)
+            if child is None:
+                step[state, symbol] = step[fallback[state], symbol] if state else 0
+            else:
+                fallback[child] = step[fallback[state], symbol] if state else 0
+                step[state, symbol] = child
+                queue.append(child)
+    return step, ends
 
 
 def _pieces(literal):

@@ -7,4 +7,5 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object string)
     bint Py_UNICODE_ISSPACE(Py_UCS4 character)
     object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    int PyUnicode_1BYTE_KIND
     int PyUnicode_4BYTE_KIND

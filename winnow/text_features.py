@@ -75,6 +75,12 @@ CUE_NEEDS = {
     "image_url": [".jp", ".png", ".gif", ".webp", ".svg", "^http"],
     "avatar": ["avatar"],
 }
+# How far before the first of its literals (those of any of its needs) a match of a cue can start: each match
+# starts with one of them, or that many characters before one. The compiled counting starts the cue's regex
+# there (a regex reads the characters before where it starts, for \b). None: no such bound; the regex
+# reads the whole block ("ago" can follow any number; the anchored cues are quick to fail anyway).
+CUE_LEADS = {"date": 0, "ago": None, "time": 1, "comment_cue": 0, "chrome_cue": 0, "byline": None, "bullet": None,
+             "url": None, "separators": 0, "counter": 0, "image_url": None, "avatar": 0}
 
 
 def lowered_lines(text: pd.Series) -> list[str]:
@@ -171,23 +177,35 @@ def _counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray]
 
 
 def _compiled_counts(texts: list[str], lowered: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """_counts, block by block in C; each cue's regex scans only the blocks holding what it needs."""
+    """_counts, block by block in C; each cue's regex scans only the blocks holding what it needs, from the
+    first place a match can start (CUE_LEADS)."""
     counts = _compiled.text_counts(texts, lowered, CHAR_CLASSES, _STOPWORD_TABLE)
-    hits = _compiled.literal_hits(lowered, _NEEDED_LITERALS, CHAR_CLASSES)
+    first = _LITERAL_FINDER.first(lowered)
+    hits = first >= 0
     cues = {}
     for name, pattern in _CUE_PATTERNS.items():
-        holds = np.any([hits[:, columns].all(axis=1) for columns in _NEEDED_BY[name]], axis=0)
-        cues[name] = _count_in(pattern, lowered, np.flatnonzero(holds))
+        candidates = np.flatnonzero(np.any([hits[:, columns].all(axis=1) for columns in _NEEDED_BY[name]], axis=0))
+        starts = None
+        if CUE_LEADS[name] is not None and len(candidates):
+            found = first[np.ix_(candidates, _LITERALS_OF[name])]
+            starts = np.where(found >= 0, found, np.iinfo(np.int32).max).min(axis=1) - CUE_LEADS[name]
+        cues[name] = _count_in(pattern, lowered, candidates, starts)
     return counts, cues
 
 
-def _count_in(pattern: re.Pattern, lowered: list[str], candidates: np.ndarray) -> np.ndarray:
-    """Matches of `pattern` in each block, scanning only the `candidates` (others: none). A block is one
-    line, so the one-line pattern finds in it alone what it finds in it among others joined."""
+def _count_in(pattern: re.Pattern, lowered: list[str], candidates: np.ndarray, starts: np.ndarray | None = None
+              ) -> np.ndarray:
+    """Matches of `pattern` in each block, scanning only the `candidates` (others: none), each from its
+    `starts` (a position no match starts before; default 0). A block is one line, so the one-line pattern
+    finds in it alone what it finds in it among others joined."""
     counts = np.zeros(len(lowered), dtype=np.int64)
     if len(candidates):
         findall = pattern.findall
-        counts[candidates] = [len(findall(lowered[k])) for k in candidates.tolist()]
+        if starts is None:
+            counts[candidates] = [len(findall(lowered[k])) for k in candidates.tolist()]
+        else:
+            counts[candidates] = [len(findall(lowered[k], max(start, 0)))
+                                  for k, start in zip(candidates.tolist(), starts.tolist())]
     return counts
 
 
@@ -205,13 +223,15 @@ def _sieve(needs: list) -> re.Pattern | None:
 
 _SIEVES = {name: _sieve(needs) for name, needs in CUE_NEEDS.items()}
 _NEEDED_LITERALS = sorted({literal for needs in CUE_NEEDS.values() for need in needs for literal in _literals(need)})
-# cue -> for each of its needs, the columns of its literals in literal_hits
+# cue -> for each of its needs, the columns of its literals in LiteralFinder.first's answer; and all of them
 _NEEDED_BY = {name: [[_NEEDED_LITERALS.index(literal) for literal in _literals(need)] for need in needs]
               for name, needs in CUE_NEEDS.items()}
+_LITERALS_OF = {name: sorted({column for columns in needs for column in columns}) for name, needs in _NEEDED_BY.items()}
 try:  # winnow._textstats (setup.py): the same counts, several times as fast
     from winnow import _textstats as _compiled
 except ImportError:
     _compiled = None
 else:
     _STOPWORD_TABLE = _compiled.StringTable(dict.fromkeys(STOPWORDS, 1))
+    _LITERAL_FINDER = _compiled.LiteralFinder(_NEEDED_LITERALS, CHAR_CLASSES)
 
