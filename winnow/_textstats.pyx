@@ -16,13 +16,17 @@ _SIMPLE = COUNTS[1:8]  # classes counted as they are
 
 
 cdef class _Classes:
-    """CharClasses' table of class bits per code point, filled through it on first sight."""
+    """CharClasses' table of class bits per code point, filled through it on first sight; the first 256
+    looked up at once, for one-byte strings."""
     cdef unsigned int* table
     cdef object classes  # owns the table
+    cdef unsigned int latin1[256]
 
     def __init__(self, classes):
         cdef unsigned int[::1] table = classes.table
         self.classes, self.table = classes, &table[0]
+        for code in range(256):
+            self.latin1[code] = _bits(self, code)
 
 
 cdef inline unsigned int _bits(_Classes classes, Py_UCS4 code):
@@ -32,14 +36,21 @@ cdef inline unsigned int _bits(_Classes classes, Py_UCS4 code):
     return bits
 
 
+cdef inline unsigned int _bits_at(_Classes classes, int kind, void* data, Py_ssize_t i):
+    """The class bits of character i of a str's data."""
+    if kind == PyUnicode_1BYTE_KIND:
+        return classes.latin1[(<unsigned char*>data)[i]]
+    return _bits(classes, PyUnicode_READ(kind, data, i))
+
+
 cdef inline Py_ssize_t _next_run(_Classes bits, unsigned int member, int kind, void* data, Py_ssize_t i,
                                  Py_ssize_t length, Py_ssize_t* end):
     """Where the next run of characters of class `member` from position i starts (length: none); its end
     goes to *end."""
-    while i < length and not _bits(bits, PyUnicode_READ(kind, data, i)) & member:
+    while i < length and not _bits_at(bits, kind, data, i) & member:
         i += 1
     end[0] = i
-    while end[0] < length and _bits(bits, PyUnicode_READ(kind, data, end[0])) & member:
+    while end[0] < length and _bits_at(bits, kind, data, end[0]) & member:
         end[0] += 1
     return i
 
@@ -158,7 +169,7 @@ def text_counts(list texts, list lowered, classes, StringTable stopwords):
         row[0] = length
         previous_word, last, summed, run = False, 0, 0, 0
         for i in range(length):
-            b = _bits(bits, PyUnicode_READ(kind, data, i))
+            b = _bits_at(bits, kind, data, i)
             summed += spread[b]
             run += 1
             if run == 255:
@@ -168,7 +179,7 @@ def text_counts(list texts, list lowered, classes, StringTable stopwords):
                 row[8] += 1
             previous_word = (b & word) != 0
             # A stop ends a sentence before a space or at the block's end (the batch's separator is a space).
-            if b & cjk_stop or (b & stop and (i + 1 == length or _bits(bits, PyUnicode_READ(kind, data, i + 1)) & space)):
+            if b & cjk_stop or (b & stop and (i + 1 == length or _bits_at(bits, kind, data, i + 1) & space)):
                 row[9] += 1
             if not b & space:
                 last = b
